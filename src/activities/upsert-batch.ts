@@ -1,0 +1,91 @@
+import { serializeKey } from '../core/key.js';
+import { loadBindings, markSeen, writeBindings, type BindingWrite } from '../state/bindings.js';
+import { saveCheckpoint } from '../state/checkpoints.js';
+import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
+import { dropBatchPayloads, findStage, getStage, putStage } from '../state/staging.js';
+import type { UpsertBatchInput, UpsertBatchOutput } from '../workflows/contracts.js';
+import type { ActivityDeps } from './deps.js';
+import { heartbeating } from './heartbeat.js';
+import type { MappedRow, MappedStage, RawStage } from './stages.js';
+import { describeRecord } from './validate-batch.js';
+
+/** Duplicate keys in one batch: the last one wins, the others count as skipped. */
+function lastPerKey(rows: readonly MappedRow[]): MappedRow[] {
+  const byKey = new Map<string, MappedRow>();
+  for (const row of rows) {
+    const key = serializeKey(row.key);
+    byKey.delete(key);
+    byKey.set(key, row);
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Writes the changed records to the target, then commits bindings, dead
+ * letters, the checkpoint and the batch's result in one state-store
+ * transaction. The target write is idempotent (upsert by key), so a crash
+ * between the two is repaired by the retry; a retry after the commit returns
+ * the recorded result instead of counting the batch twice.
+ */
+export function upsertBatch({ db, streams }: ActivityDeps) {
+  return (input: UpsertBatchInput): Promise<UpsertBatchOutput> =>
+    heartbeating(async () => {
+      const done = await findStage<UpsertBatchOutput>(db, input.batchId, 'committed');
+      if (done) return done;
+
+      const stream = streams.get(input.stream);
+      const scope = { stream: stream.name, system: stream.source.system };
+      const { rows: mapped, failedKeys } = await getStage<MappedStage>(db, input.batchId, 'mapped');
+      const rows = lastPerKey(mapped);
+      const keys = rows.map((r) => serializeKey(r.key));
+      const known = await loadBindings(db, scope, keys);
+
+      const changed: MappedRow[] = [];
+      const unchangedKeys: string[] = [];
+      rows.forEach((row, i) => {
+        if (known.get(keys[i] as string)?.version === row.version) unchangedKeys.push(keys[i] as string);
+        else changed.push(row);
+      });
+
+      const result = await stream.target.upsert(changed.map((r) => ({ key: r.key, projection: r.projection })));
+
+      const rejected = new Map(result.rejected.map((r) => [r.index, r.message]));
+      const letters: NewDeadLetter[] = [];
+      if (rejected.size > 0) {
+        const raw = await getStage<RawStage>(db, input.batchId, 'raw');
+        for (const [index, message] of rejected) {
+          const row = changed[index] as MappedRow;
+          letters.push({
+            recordKey: serializeKey(row.key),
+            stage: 'target',
+            error: `${describeRecord(stream.name, row.key)}: ${message}`,
+            issues: [],
+            raw: raw[row.index]?.data ?? {},
+          });
+        }
+      }
+      const writes: BindingWrite[] = [];
+      const output: UpsertBatchOutput = { created: 0, updated: 0, skipped: mapped.length - changed.length, failed: rejected.size };
+      changed.forEach((row, i) => {
+        if (rejected.has(i)) return;
+        const key = serializeKey(row.key);
+        writes.push({ key, internalId: result.ids[i] ?? null, version: row.version });
+        if (known.has(key)) output.updated += 1;
+        else output.created += 1;
+      });
+
+      await db.transaction().execute(async (trx) => {
+        await writeBindings(trx, scope, input.runId, writes);
+        if (input.mode === 'full') {
+          // Records the source still has but that failed or did not change must survive mirror-delete.
+          await markSeen(trx, scope, input.runId, [...unchangedKeys, ...failedKeys, ...letters.map((l) => l.recordKey)]);
+        }
+        await putDeadLetters(trx, { ...scope, runId: input.runId, batchId: input.batchId }, letters);
+        await resolveDeadLetters(trx, scope, writes.map((w) => w.key));
+        if (input.checkpoint !== null) await saveCheckpoint(trx, stream.name, input.runId, input.checkpoint);
+        await putStage(trx, { runId: input.runId, stream: stream.name, batchId: input.batchId }, 'committed', output);
+        await dropBatchPayloads(trx, input.batchId);
+      });
+      return output;
+    });
+}

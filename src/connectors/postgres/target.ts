@@ -1,0 +1,145 @@
+import type pg from 'pg';
+import { ConfigurationError, errorMessage } from '../../core/errors.js';
+import type { Target, TargetRejection, TargetRow, UpsertResult } from '../target.js';
+import { requireColumns, tableColumns } from './catalog.js';
+import { asConfigurationError, isRowLevelError } from './errors.js';
+import { quoteIdent, quoteTable } from './identifiers.js';
+import { acquirePool, releasePool } from './pool.js';
+
+export interface PostgresTargetOptions {
+  /** connection string of system B */
+  url: string;
+  /** 'table' or 'schema.table' */
+  table: string;
+  /** the target's unique key columns (the ON CONFLICT target); projections must carry them */
+  key: string | readonly string[];
+  /** column whose value is B's internal id, stored in the binding; default: the (first) key column */
+  idColumn?: string;
+  /** delete by setting this timestamp column instead of removing the row; an upsert clears it again */
+  softDelete?: { column: string };
+  system?: string;
+}
+
+/**
+ * Upserts a whole batch in one statement: the rows travel as one JSON array,
+ * are typed by the table's own row type (json_populate_recordset) and written
+ * with INSERT … ON CONFLICT DO UPDATE. A row the database refuses for its
+ * content (class 22/23) is isolated by bisection and reported, not thrown.
+ */
+class PostgresTarget implements Target {
+  readonly system: string;
+  private openPool: pg.Pool | undefined;
+  private readonly table: string;
+  private readonly key: readonly string[];
+  private readonly idColumn: string;
+  private columnTypes: Promise<Map<string, string>> | undefined;
+
+  constructor(private readonly options: PostgresTargetOptions) {
+    this.system = options.system ?? 'postgres';
+    this.table = quoteTable(options.table, 'target table');
+    this.key = typeof options.key === 'string' ? [options.key] : options.key;
+    if (this.key.length === 0) throw new ConfigurationError(`target ${options.table}: key needs at least one column`);
+    this.key.forEach((k) => quoteIdent(k, 'target key column'));
+    this.idColumn = options.idColumn ?? (this.key[0] as string);
+    quoteIdent(this.idColumn, 'target id column');
+    if (options.softDelete) quoteIdent(options.softDelete.column, 'target soft-delete column');
+  }
+
+  /** Connected on first use, so a closed stream can be used again (a worker restarted in-process). */
+  private get pool(): pg.Pool {
+    this.openPool ??= acquirePool(this.options.url);
+    return this.openPool;
+  }
+
+  private types(): Promise<Map<string, string>> {
+    this.columnTypes ??= tableColumns(this.pool, this.table, 'target table').catch((err: unknown) => {
+      this.columnTypes = undefined;
+      throw err;
+    });
+    return this.columnTypes;
+  }
+
+  async check(): Promise<void> {
+    const types = await this.types();
+    const needed = [...this.key, this.idColumn, ...(this.options.softDelete ? [this.options.softDelete.column] : [])];
+    requireColumns(types, needed, `target table ${this.table}`);
+  }
+
+  async upsert(rows: readonly TargetRow[]): Promise<UpsertResult> {
+    const ids: (string | null)[] = new Array<string | null>(rows.length).fill(null);
+    const rejected: TargetRejection[] = [];
+    if (rows.length === 0) return { ids, rejected };
+
+    const fields = new Set<string>();
+    for (const row of rows) for (const f of Object.keys(row.projection.fields)) fields.add(f);
+    const missingKey = this.key.filter((k) => !fields.has(k));
+    if (missingKey.length) {
+      throw new ConfigurationError(`target ${this.table}: projections lack key field ${missingKey.join(', ')}`, 'the stream map must set every target key column');
+    }
+    const statement = this.statement([...fields]);
+
+    const write = async (offset: number, count: number): Promise<void> => {
+      const slice = rows.slice(offset, offset + count).map((r) => r.projection.fields);
+      try {
+        const { rows: written } = await this.pool.query<{ ord: number; id: string }>(statement, [JSON.stringify(slice)]);
+        for (const w of written) ids[offset + w.ord - 1] = w.id;
+      } catch (err) {
+        if (!isRowLevelError(err)) throw asConfigurationError(err, `writing ${this.table}`);
+        if (count === 1) {
+          rejected.push({ index: offset, message: `target ${this.table}: ${errorMessage(err)}` });
+          return;
+        }
+        const half = Math.ceil(count / 2);
+        await write(offset, half);
+        await write(offset + half, count - half);
+      }
+    };
+    await write(0, rows.length);
+    return { ids, rejected };
+  }
+
+  private statement(fields: string[]): string {
+    const cols = fields.map((f) => quoteIdent(f, `target ${this.table} field`));
+    const keyCols = this.key.map((k) => quoteIdent(k, 'target key column'));
+    const id = quoteIdent(this.idColumn, 'target id column');
+    const soft = this.options.softDelete ? quoteIdent(this.options.softDelete.column, 'soft-delete column') : undefined;
+    const updates = fields.filter((f) => !this.key.includes(f)).map((f) => `${quoteIdent(f, 'field')} = excluded.${quoteIdent(f, 'field')}`);
+    if (soft && !fields.includes(this.options.softDelete?.column ?? '')) updates.push(`${soft} = null`);
+    if (updates.length === 0) updates.push(`${keyCols[0]} = excluded.${keyCols[0]}`);
+    const joinOn = keyCols.map((k) => `w.${k} = i.${k}`).join(' and ');
+    return `with i as (
+        select * from json_populate_recordset(null::${this.table}, $1::json) with ordinality
+      ), w as (
+        insert into ${this.table} (${cols.join(', ')}) select ${cols.join(', ')} from i
+        on conflict (${keyCols.join(', ')}) do update set ${updates.join(', ')}
+        returning ${keyCols.join(', ')}, ${id} as __ferry_id
+      )
+      select i.ordinality::int as ord, w.__ferry_id::text as id from w join i on ${joinOn}`;
+  }
+
+  async delete(internalIds: readonly string[]): Promise<number> {
+    if (internalIds.length === 0) return 0;
+    const types = await this.types();
+    const id = quoteIdent(this.idColumn, 'target id column');
+    const idType = types.get(this.idColumn) ?? 'text';
+    const text = this.options.softDelete
+      ? `update ${this.table} set ${quoteIdent(this.options.softDelete.column, 'soft-delete column')} = now() where ${id} = any($1::${idType}[]) and ${quoteIdent(this.options.softDelete.column, 'soft-delete column')} is null`
+      : `delete from ${this.table} where ${id} = any($1::${idType}[])`;
+    try {
+      return (await this.pool.query(text, [internalIds])).rowCount ?? 0;
+    } catch (err) {
+      throw asConfigurationError(err, `deleting from ${this.table}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.openPool) return;
+    this.openPool = undefined;
+    this.columnTypes = undefined;
+    await releasePool(this.options.url);
+  }
+}
+
+export function postgresTarget(options: PostgresTargetOptions): Target {
+  return new PostgresTarget(options);
+}

@@ -1,0 +1,27 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { StateDb } from './db.js';
+import * as core from './migrations/2026-11-22-001-core.js';
+
+/** Listed here, not read from disk, so migrations work the same under tsx, compiled, and bundled. */
+const migrations: Record<string, Migration> = {
+  '2026-11-22-001-core': core,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export interface MigrateResult {
+  applied: string[];
+}
+
+/** Brings the state store up to date; safe to run from several workers at once. */
+export async function migrateToLatest(db: StateDb): Promise<MigrateResult> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'ferry_migrations',
+    migrationLockTableName: 'ferry_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

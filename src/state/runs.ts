@@ -1,0 +1,63 @@
+import type { RunCounts, RunMode, RunStatus } from '../core/types.js';
+import type { StateDb } from './db.js';
+import type { RunRow } from './schema.js';
+
+export async function insertRun(
+  db: StateDb,
+  run: { id: string; stream: string; workflowId: string; mode: RunMode; startedAt: Date },
+): Promise<void> {
+  await db
+    .insertInto('ferry_runs')
+    .values({
+      id: run.id,
+      stream: run.stream,
+      workflow_id: run.workflowId,
+      mode: run.mode,
+      status: 'running',
+      started_at: run.startedAt,
+      batches: 0,
+      created: 0,
+      updated: 0,
+      skipped: 0,
+      deleted: 0,
+      failed: 0,
+      message: null,
+      error: null,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+export interface RunOutcome {
+  status: Exclude<RunStatus, 'running'>;
+  counts: RunCounts;
+  batches: number;
+  message?: string | undefined;
+  error?: string | undefined;
+}
+
+/** Writes the final state of a run (idempotent: a retry writes the same row). */
+export async function finishRun(db: StateDb, runId: string, outcome: RunOutcome): Promise<void> {
+  await db
+    .updateTable('ferry_runs')
+    .set({
+      status: outcome.status,
+      finished_at: new Date(),
+      batches: outcome.batches,
+      ...outcome.counts,
+      message: outcome.message ?? null,
+      error: outcome.error ?? null,
+    })
+    .where('id', '=', runId)
+    .execute();
+}
+
+export async function recentRuns(db: StateDb, stream: string | undefined, limit: number): Promise<RunRow[]> {
+  let q = db.selectFrom('ferry_runs').selectAll().orderBy('started_at', 'desc').limit(limit);
+  if (stream) q = q.where('stream', '=', stream);
+  return q.execute();
+}
+
+export async function getRun(db: StateDb, runId: string): Promise<RunRow | undefined> {
+  return db.selectFrom('ferry_runs').selectAll().where('id', '=', runId).executeTakeFirst();
+}

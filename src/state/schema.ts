@@ -1,0 +1,77 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { JsonValue } from '../core/types.js';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json = ColumnType<JsonValue, string, string>;
+
+export interface BindingsTable {
+  stream: string;
+  system: string;
+  record_key: string;
+  internal_id: string | null;
+  version: string | null;
+  last_seen_run: string;
+  updated_at: Timestamp;
+}
+
+export interface CheckpointsTable {
+  stream: string;
+  cursor: Json;
+  run_id: string;
+  updated_at: Timestamp;
+}
+
+export interface RunsTable {
+  id: string;
+  stream: string;
+  workflow_id: string;
+  mode: string;
+  status: string;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  batches: number;
+  created: number;
+  updated: number;
+  skipped: number;
+  deleted: number;
+  failed: number;
+  message: string | null;
+  error: string | null;
+}
+
+export interface DeadLettersTable {
+  id: Generated<string>;
+  stream: string;
+  system: string;
+  record_key: string;
+  stage: string;
+  error: string;
+  issues: Json;
+  raw: Json;
+  run_id: string;
+  batch_id: string;
+  attempts: Generated<number>;
+  first_failed_at: Timestamp;
+  last_failed_at: Timestamp;
+}
+
+export interface StagingTable {
+  batch_id: string;
+  stage: string;
+  run_id: string;
+  stream: string;
+  payload: Buffer;
+  created_at: Timestamp;
+}
+
+export interface FerryDatabase {
+  ferry_bindings: BindingsTable;
+  ferry_checkpoints: CheckpointsTable;
+  ferry_runs: RunsTable;
+  ferry_dead_letters: DeadLettersTable;
+  ferry_staging: StagingTable;
+}
+
+export type RunRow = Selectable<RunsTable>;
+export type NewRun = Insertable<RunsTable>;
+export type DeadLetterRow = Selectable<DeadLettersTable>;

@@ -1,0 +1,127 @@
+/**
+ * What crosses Temporal history between the stream workflow and its
+ * activities: names, cursors, claim-check references and counts — never
+ * record data (ARCHITECTURE.md, guarantee 4). Types only: safe to import
+ * from workflow code.
+ */
+import type { StreamPlan } from '../config/define-stream.js';
+import type { Cursor, RunCounts, RunMode, RunStatus } from '../core/types.js';
+
+export interface SyncStreamInput {
+  stream: string;
+  /** a complete pass from the start, ignoring the checkpoint */
+  full?: boolean;
+  /** overrides the stream's batch size for this run */
+  batchSize?: number;
+  /** set by continue-as-new only */
+  carried?: CarriedState;
+}
+
+/** What one execution hands the next through continue-as-new. */
+export interface CarriedState {
+  runId: string;
+  plan: StreamPlan;
+  mode: RunMode;
+  cursor: Cursor | null;
+  batches: number;
+  records: number;
+  counts: RunCounts;
+  startedAt: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  stream: string;
+  mode: RunMode;
+  status: Exclude<RunStatus, 'running'>;
+  batches: number;
+  records: number;
+  counts: RunCounts;
+  message?: string;
+}
+
+export interface Progress {
+  runId: string;
+  stream: string;
+  mode: RunMode;
+  phase: 'starting' | 'syncing' | 'deleting' | 'finishing' | 'done';
+  batches: number;
+  /** records fetched so far */
+  records: number;
+  counts: RunCounts;
+  cursor: Cursor | null;
+  startedAt: string;
+}
+
+export interface BeginRunInput {
+  stream: string;
+  runId: string;
+  workflowId: string;
+  full: boolean;
+  batchSize?: number | undefined;
+  startedAt: string;
+}
+
+export interface BeginRunOutput {
+  plan: StreamPlan;
+  mode: RunMode;
+  cursor: Cursor | null;
+}
+
+export interface FetchBatchInput {
+  stream: string;
+  runId: string;
+  batchNo: number;
+  mode: RunMode;
+  cursor: Cursor | null;
+  rewind: boolean;
+  limit: number;
+}
+
+export interface FetchBatchOutput {
+  batchId: string;
+  count: number;
+  next: Cursor | null;
+  done: boolean;
+}
+
+export interface BatchInput {
+  stream: string;
+  runId: string;
+  batchId: string;
+}
+
+export interface StageOutput {
+  passed: number;
+  failed: number;
+}
+
+export interface UpsertBatchInput extends BatchInput {
+  mode: RunMode;
+  /** checkpoint to commit with the batch; null: keep the current one */
+  checkpoint: Cursor | null;
+}
+
+export type UpsertBatchOutput = Pick<RunCounts, 'created' | 'updated' | 'skipped' | 'failed'>;
+
+export interface MirrorDeleteInput {
+  stream: string;
+  runId: string;
+  mode: 'mirror' | 'replace';
+  maxDeleteFraction: number;
+}
+
+export interface MirrorDeleteOutput {
+  deleted: number;
+  /** set when the guard stopped the delete */
+  warning?: string;
+}
+
+export interface FinishRunInput {
+  runId: string;
+  status: Exclude<RunStatus, 'running'>;
+  counts: RunCounts;
+  batches: number;
+  message?: string | undefined;
+  error?: string | undefined;
+}

@@ -1,0 +1,1 @@
+export { syncStream } from './sync-stream.js';

@@ -1,0 +1,142 @@
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  uuid4,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { FerryActivities } from '../activities/index.js';
+import type { StreamPlan } from '../config/define-stream.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
+import { addCounts, formatCounts, zeroCounts } from '../core/types.js';
+import type { CarriedState, Progress, RunSummary, SyncStreamInput } from './contracts.js';
+import { progressQuery } from './definitions.js';
+
+const startup = proxyActivities<FerryActivities>({
+  startToCloseTimeout: '2m',
+  retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+});
+
+function activitiesFor(plan: StreamPlan) {
+  const options: ActivityOptions = {
+    startToCloseTimeout: plan.timeouts.activity,
+    heartbeatTimeout: plan.timeouts.heartbeat,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { ...plan.retry, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+  };
+  return proxyActivities<FerryActivities>(options);
+}
+
+/**
+ * One run of one stream (workflow id = stream name, so one run at a time).
+ * Pages through the source batch by batch — fetch, validate, map, upsert —
+ * with records staged in the state store and only references, cursors and
+ * counts in history; continues as new every few batches; after a complete
+ * pass, mirror-deletes within the guard; always leaves a run row.
+ */
+export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
+  const info = workflowInfo();
+  let state: CarriedState;
+  if (input.carried) {
+    state = input.carried;
+  } else {
+    const runId = uuid4();
+    const startedAt = new Date().toISOString();
+    const begun = await startup.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, full: input.full ?? false, batchSize: input.batchSize, startedAt });
+    state = { runId, plan: begun.plan, mode: begun.mode, cursor: begun.cursor, batches: 0, records: 0, counts: zeroCounts(), startedAt };
+  }
+  const { plan, runId, mode } = state;
+  const acts = activitiesFor(plan);
+
+  let phase: Progress['phase'] = input.carried ? 'syncing' : 'starting';
+  setHandler(progressQuery, () => ({ runId, stream: plan.stream, mode, phase, batches: state.batches, records: state.records, counts: state.counts, cursor: state.cursor, startedAt: state.startedAt }));
+
+  let finished = false;
+  const finish = async (status: RunSummary['status'], message?: string, error?: string): Promise<RunSummary> => {
+    finished = true;
+    phase = 'finishing';
+    // The run row must be written even while the workflow is being cancelled.
+    await CancellationScope.nonCancellable(() =>
+      startup.finishRun({ runId, status, counts: state.counts, batches: state.batches, message, error }),
+    );
+    phase = 'done';
+    setCurrentDetails(`**${status}** — ${formatCounts(state.counts)} in ${state.batches} batches${message ? `\n\n${message}` : ''}`);
+    return { runId, stream: plan.stream, mode, status, batches: state.batches, records: state.records, counts: state.counts, ...(message ? { message } : {}) };
+  };
+
+  const root = CancellationScope.current();
+  let batchesThisExecution = 0;
+  let done = false;
+  try {
+    phase = 'syncing';
+    while (!done) {
+      if (root.consideredCancelled) {
+        await finish('cancelled', 'cancelled between batches; the checkpoint is at the last committed batch');
+        throw new CancelledFailure(`stream "${plan.stream}" cancelled after batch ${state.batches}`);
+      }
+      const batchNo = state.batches;
+      // A batch is never cut in half: cancellation is honoured between batches.
+      const outcome = await CancellationScope.nonCancellable(async () => {
+        const fetched = await acts.fetchBatch({
+          stream: plan.stream,
+          runId,
+          batchNo,
+          mode,
+          cursor: state.cursor,
+          rewind: batchNo === 0 && mode === 'incremental',
+          limit: plan.batchSize,
+        });
+        const ref = { stream: plan.stream, runId, batchId: fetched.batchId };
+        const validated = await acts.validateBatch(ref);
+        const mapped = await acts.mapBatch(ref);
+        const upserted = await acts.upsertBatch({ ...ref, mode, checkpoint: plan.incremental ? fetched.next : null });
+        return { fetched, counts: { ...upserted, failed: upserted.failed + validated.failed + mapped.failed } };
+      });
+      state = {
+        ...state,
+        cursor: outcome.fetched.next,
+        batches: batchNo + 1,
+        records: state.records + outcome.fetched.count,
+        counts: addCounts(state.counts, outcome.counts),
+      };
+      done = outcome.fetched.done;
+      batchesThisExecution += 1;
+      setCurrentDetails(`batch ${state.batches}, ${state.records} records — ${formatCounts(state.counts)}`);
+
+      if (!done && (batchesThisExecution >= plan.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) break;
+    }
+
+    if (done) {
+      let warning: string | undefined;
+      if (mode === 'full' && plan.deletes.mode !== 'none') {
+        phase = 'deleting';
+        const removed = await acts.mirrorDelete({ stream: plan.stream, runId, mode: plan.deletes.mode, maxDeleteFraction: plan.deletes.maxDeleteFraction });
+        state = { ...state, counts: addCounts(state.counts, { deleted: removed.deleted }) };
+        warning = removed.warning;
+      }
+      return await finish(warning ? 'warning' : 'succeeded', warning);
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      if (finished) throw err;
+      await finish('cancelled', 'cancelled; the checkpoint is at the last committed batch');
+      throw err;
+    }
+    const error = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+    await finish('failed', undefined, error);
+    // A plain Error would only retry the workflow task forever; fail the run instead.
+    throw ApplicationFailure.nonRetryable(`stream "${plan.stream}" failed: ${error}`, 'StreamRunFailed');
+  }
+
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof syncStream>({ stream: input.stream, carried: state });
+}

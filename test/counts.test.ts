@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createHarness, type Harness } from './support/harness.js';
+import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+
+describe('run counts', () => {
+  let h: Harness;
+  let tables: { source: string; target: string };
+  let stream: string;
+
+  before(async () => {
+    h = await createHarness('counts');
+    tables = await createCustomerTables(h.db.pool);
+    stream = h.name('counts.customers');
+    await h.startWorker([customerStream(stream, h.db.url, tables, { deletes: { mode: 'mirror', maxDeleteFraction: 0.5 } })]);
+  });
+  after(() => h.close());
+
+  it('creates every record on the first run, over many batches and continue-as-new', async () => {
+    await seedCustomers(h.db.pool, tables.source, 95);
+    const summary = await h.run({ stream });
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual(summary.counts, { created: 95, updated: 0, skipped: 0, deleted: 0, failed: 0 });
+    assert.equal(summary.batches, 10);
+    assert.deepEqual(await targetRows(h.db.pool, tables.target), await sourceRows(h.db.pool, tables.source));
+  });
+
+  it('counts updated, created, failed, and leaves unchanged rows alone', async () => {
+    await h.db.pool.query(`update ${tables.source} set score = score + 1, updated_at = clock_timestamp() where id <= 5`);
+    await seedCustomers(h.db.pool, tables.source, 3, 1000);
+    await h.db.pool.query(`update ${tables.source} set email = 'broken', updated_at = clock_timestamp() where id = 1001`);
+    const summary = await h.run({ stream });
+    assert.equal(summary.status, 'succeeded');
+    // 1000..1002 are stamped after the checkpoint (2026-01-01 + id µs), so the incremental run reads them.
+    assert.deepEqual({ ...summary.counts }, { created: 2, updated: 5, skipped: 0, deleted: 0, failed: 1 });
+  });
+
+  it('a full pass skips unchanged rows and mirror-deletes exactly the removed ones', async () => {
+    await h.db.pool.query(`delete from ${tables.source} where id in (10, 11)`);
+    const summary = await h.run({ stream, full: true });
+    assert.equal(summary.status, 'succeeded');
+    assert.deepEqual({ ...summary.counts }, { created: 0, updated: 0, skipped: 95, deleted: 2, failed: 1 });
+    const target = await targetRows(h.db.pool, tables.target);
+    const source = (await sourceRows(h.db.pool, tables.source)).filter((r) => !r.startsWith('1001|'));
+    assert.deepEqual(target, source);
+  });
+
+  it('writes a run row for every run', async () => {
+    const { rows } = await h.db.pool.query(`select status, created, updated, skipped, deleted, failed from ferry_runs where stream = $1 order by started_at`, [stream]);
+    assert.equal(rows.length, 3);
+    assert.deepEqual(rows.map((r) => r.status), ['succeeded', 'succeeded', 'succeeded']);
+  });
+});
