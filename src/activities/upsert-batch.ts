@@ -47,7 +47,9 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
         else changed.push(row);
       });
 
-      const result = await stream.target.upsert(changed.map((r) => ({ key: r.key, projection: r.projection })));
+      const result = changed.length
+        ? await stream.target.upsert(changed.map((r) => ({ key: r.key, projection: r.projection })))
+        : { ids: [], rejected: [] };
 
       const rejected = new Map(result.rejected.map((r) => [r.index, r.message]));
       const letters: NewDeadLetter[] = [];

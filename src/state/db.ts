@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { survivesCutConnections } from '../connectors/postgres/pool.js';
 import type { FerryDatabase } from './schema.js';
 
 export type StateDb = Kysely<FerryDatabase>;
@@ -13,5 +14,6 @@ export function databaseUrl(): string {
 /** The state store: Postgres through kysely. */
 export function createStateDb(url = databaseUrl(), maxConnections = 10): StateDb {
   const pool = new pg.Pool({ connectionString: url, max: maxConnections, application_name: 'ferry-state' });
+  survivesCutConnections(pool);
   return new Kysely<FerryDatabase>({ dialect: new PostgresDialect({ pool }) });
 }

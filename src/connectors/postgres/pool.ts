@@ -11,6 +11,17 @@ const types = {
   },
 };
 
+/**
+ * A cut connection emits 'error' on its client — idle in the pool, or checked
+ * out between two statements of a transaction. Unheard, that event crashes the
+ * worker; heard, the broken client is discarded, the statement in flight (if
+ * any) fails on its own, and the activity's retry runs on a fresh connection.
+ */
+export function survivesCutConnections(pool: pg.Pool): void {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+}
+
 const pools = new Map<string, { pool: pg.Pool; users: number }>();
 
 /** One pool per connection string in this process, shared by sources and targets. */
@@ -21,8 +32,7 @@ export function acquirePool(url: string): pg.Pool {
     return entry.pool;
   }
   const pool = new pg.Pool({ connectionString: url, max: 8, types, application_name: 'ferry-connector' });
-  // An idle client losing its connection must not crash the worker; the next query reconnects.
-  pool.on('error', () => undefined);
+  survivesCutConnections(pool);
   pools.set(url, { pool, users: 1 });
   return pool;
 }
