@@ -26,7 +26,10 @@ export async function createDemoTables(client: pg.ClientBase, rows: number): Pro
   await client.query(
     `insert into demo_crm_customers (id, email, full_name, country, balance, updated_at)
      select g, 'customer' || g || '@example.com', 'Customer ' || g || ' Demo', (array['DE','RU','FR','PL','LT'])[1 + g % 5],
-            round((random() * 5000)::numeric, 2), now() - interval '30 days' + g * interval '1 millisecond'
+            round((random() * 5000)::numeric, 2),
+            -- one row every 10 seconds, the newest an hour ago: 100k rows span ~12 days, so an
+            -- incremental run's 1-minute look-back re-reads a handful of rows, not the table
+            now() - interval '1 hour' - ($1::int - g) * interval '10 seconds'
      from generate_series(1, $1::int) g`,
     [rows],
   );

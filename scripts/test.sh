@@ -17,10 +17,14 @@ if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
     exit 1
   fi
   export TEMPORAL_BIN
+  if "$TEMPORAL_BIN" operator cluster health --address "127.0.0.1:$port" >/dev/null 2>&1; then
+    echo "test: a Temporal server already answers on port $port: using it (and leaving it running)" >&2
+  else
+    started_port="$port"
+  fi
   # suggestContinueAsNew=40: continue-as-new happens after a few batches, so tests exercise it.
   bash scripts/ensure-temporal.sh --start --port "$port" --headless \
     --dynamic-config-value limit.historyCount.suggestContinueAsNew=40 >&2
-  started_port="$port"
   export TEMPORAL_ADDRESS="127.0.0.1:$port"
 fi
 cleanup() { [[ -n "$started_port" ]] && bash scripts/ensure-temporal.sh --stop --port "$started_port" >&2 || true; }

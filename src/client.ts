@@ -21,6 +21,11 @@ export function buildProgram(ctx: CliContext): Command {
     .addCommand(migrateCommand(ctx));
 }
 
+/** batchSize -> --batch-size, as the user typed it. */
+function optionName(path: readonly PropertyKey[]): string {
+  return `--${path.map(String).join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
 /** The one exit point: maps what a command threw to a message and an exit code. */
 export async function main(argv: string[]): Promise<number> {
   const ctx = new CliContext();
@@ -34,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.ok : ExitCode.config;
     if (err instanceof ConfigurationError || err instanceof ZodError) {
-      process.stderr.write(`ferry: ${err instanceof ZodError ? err.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('; ') : err.message}\n`);
+      process.stderr.write(`ferry: ${err instanceof ZodError ? err.issues.map((i) => `${optionName(i.path)}: ${i.message}`).join('; ') : err.message}\n`);
       return ExitCode.config;
     }
     process.stderr.write(`ferry: ${err instanceof Error ? err.message : String(err)}\n`);

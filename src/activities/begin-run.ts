@@ -1,5 +1,5 @@
 import { getCheckpoint } from '../state/checkpoints.js';
-import { insertRun } from '../state/runs.js';
+import { closeAbandonedRuns, insertRun } from '../state/runs.js';
 import type { BeginRunInput, BeginRunOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 
@@ -11,6 +11,7 @@ export function beginRun({ db, streams }: ActivityDeps) {
     await stream.target.check();
     const mode = input.full || !stream.plan.incremental ? 'full' : 'incremental';
     const checkpoint = mode === 'incremental' ? await getCheckpoint(db, stream.name) : undefined;
+    await closeAbandonedRuns(db, stream.name, input.runId);
     await insertRun(db, { id: input.runId, stream: stream.name, workflowId: input.workflowId, mode, startedAt: new Date(input.startedAt) });
     const plan = input.batchSize ? { ...stream.plan, batchSize: input.batchSize } : stream.plan;
     return { plan, mode, cursor: checkpoint?.cursor ?? null };

