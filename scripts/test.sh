@@ -41,7 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export FERRY_WORKFLOW_BUNDLE="$PWD/.ferry/workflow-bundle.js"
+# per port: test runs against different servers may bundle at the same time
+export FERRY_WORKFLOW_BUNDLE="$PWD/.ferry/workflow-bundle-${TEMPORAL_ADDRESS##*:}.js"
 npx tsx test/support/bundle.ts "$FERRY_WORKFLOW_BUNDLE" >&2
 
 files=("$@")

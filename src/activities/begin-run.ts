@@ -2,18 +2,24 @@ import { getCheckpoint } from '../state/checkpoints.js';
 import { closeAbandonedRuns, insertRun } from '../state/runs.js';
 import type { BeginRunInput, BeginRunOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { heartbeating } from './heartbeat.js';
 
-/** Checks the stream against the real systems, opens the run row, and says where to start. */
+/**
+ * Opens the run row, checks the stream against the real systems, and says
+ * where to start. The row comes first so that a run failing its checks still
+ * leaves one (the workflow closes it with the error).
+ */
 export function beginRun({ db, streams }: ActivityDeps) {
-  return async (input: BeginRunInput): Promise<BeginRunOutput> => {
-    const stream = streams.get(input.stream);
-    await stream.source.check(stream.shape);
-    await stream.target.check();
-    const mode = input.full || !stream.plan.incremental ? 'full' : 'incremental';
-    const checkpoint = mode === 'incremental' ? await getCheckpoint(db, stream.name) : undefined;
-    await closeAbandonedRuns(db, stream.name, input.runId);
-    await insertRun(db, { id: input.runId, stream: stream.name, workflowId: input.workflowId, mode, startedAt: new Date(input.startedAt) });
-    const plan = input.batchSize ? { ...stream.plan, batchSize: input.batchSize } : stream.plan;
-    return { plan, mode, cursor: checkpoint?.cursor ?? null };
-  };
+  return (input: BeginRunInput): Promise<BeginRunOutput> =>
+    heartbeating(async () => {
+      const stream = streams.get(input.stream);
+      const mode = input.full || !stream.plan.incremental ? 'full' : 'incremental';
+      await closeAbandonedRuns(db, stream.name, input.runId);
+      await insertRun(db, { id: input.runId, stream: stream.name, workflowId: input.workflowId, mode, startedAt: new Date(input.startedAt) });
+      await stream.source.check(stream.shape);
+      await stream.target.check();
+      const checkpoint = mode === 'incremental' ? await getCheckpoint(db, stream.name) : undefined;
+      const plan = input.batchSize ? { ...stream.plan, batchSize: input.batchSize } : stream.plan;
+      return { plan, mode, cursor: checkpoint?.cursor ?? null };
+    });
 }

@@ -9,17 +9,6 @@ import { heartbeating } from './heartbeat.js';
 import type { MappedRow, MappedStage, RawStage } from './stages.js';
 import { describeRecord } from './validate-batch.js';
 
-/** Duplicate keys in one batch: the last one wins, the others count as skipped. */
-function lastPerKey(rows: readonly MappedRow[]): MappedRow[] {
-  const byKey = new Map<string, MappedRow>();
-  for (const row of rows) {
-    const key = serializeKey(row.key);
-    byKey.delete(key);
-    byKey.set(key, row);
-  }
-  return [...byKey.values()];
-}
-
 /**
  * Writes the changed records to the target, then commits bindings, dead
  * letters, the checkpoint and the batch's result in one state-store
@@ -35,8 +24,8 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
 
       const stream = streams.get(input.stream);
       const scope = { stream: stream.name, system: stream.source.system };
-      const { rows: mapped, failedKeys } = await getStage<MappedStage>(db, input.batchId, 'mapped');
-      const rows = lastPerKey(mapped);
+      // Keys are unique: fetchBatch keeps only the last row of a key.
+      const { rows, failedKeys } = await getStage<MappedStage>(db, input.batchId, 'mapped');
       const keys = rows.map((r) => serializeKey(r.key));
       const known = await loadBindings(db, scope, keys);
 
@@ -51,23 +40,23 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
         ? await stream.target.upsert(changed.map((r) => ({ key: r.key, projection: r.projection })))
         : { ids: [], rejected: [] };
 
-      const rejected = new Map(result.rejected.map((r) => [r.index, r.message]));
+      const rejected = new Map(result.rejected.map((r) => [r.index, r]));
       const letters: NewDeadLetter[] = [];
       if (rejected.size > 0) {
         const raw = await getStage<RawStage>(db, input.batchId, 'raw');
-        for (const [index, message] of rejected) {
+        for (const [index, rejection] of rejected) {
           const row = changed[index] as MappedRow;
           letters.push({
             recordKey: serializeKey(row.key),
             stage: 'target',
-            error: `${describeRecord(stream.name, row.key)}: ${message}`,
-            issues: [],
+            error: `${describeRecord(stream.name, row.key)}: ${rejection.message}`,
+            issues: rejection.issues ?? [],
             raw: raw[row.index]?.data ?? {},
           });
         }
       }
       const writes: BindingWrite[] = [];
-      const output: UpsertBatchOutput = { created: 0, updated: 0, skipped: mapped.length - changed.length, failed: rejected.size };
+      const output: UpsertBatchOutput = { created: 0, updated: 0, skipped: rows.length - changed.length, failed: rejected.size };
       changed.forEach((row, i) => {
         if (rejected.has(i)) return;
         const key = serializeKey(row.key);
@@ -83,7 +72,8 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
           await markSeen(trx, scope, input.runId, [...unchangedKeys, ...failedKeys, ...letters.map((l) => l.recordKey)]);
         }
         await putDeadLetters(trx, { ...scope, runId: input.runId, batchId: input.batchId }, letters);
-        await resolveDeadLetters(trx, scope, writes.map((w) => w.key));
+        // An unchanged record went through too: B already holds it, so an older dead letter of it is stale.
+        await resolveDeadLetters(trx, scope, [...writes.map((w) => w.key), ...unchangedKeys]);
         if (input.checkpoint !== null) await saveCheckpoint(trx, stream.name, input.runId, input.checkpoint);
         await putStage(trx, { runId: input.runId, stream: stream.name, batchId: input.batchId }, 'committed', output);
         await dropBatchPayloads(trx, input.batchId);

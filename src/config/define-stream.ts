@@ -96,7 +96,7 @@ const duration = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.
 const hasMethods = (...names: string[]) =>
   z.custom<object>(
     (v) => typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function'),
-    { message: `must be an object with ${names.join(', ')}()` },
+    { message: `must be an object with ${names.map((n) => `${n}()`).join(', ')}` },
   );
 
 const streamOptionsSchema = z.object({

@@ -1,3 +1,4 @@
+import type { FieldIssue } from '../core/errors.js';
 import type { Projection } from '../core/types.js';
 
 export interface TargetRow {
@@ -10,6 +11,8 @@ export interface TargetRejection {
   /** index into the rows passed to upsert */
   index: number;
   message: string;
+  /** the fields B named as at fault, when it does */
+  issues?: readonly FieldIssue[];
 }
 
 export interface UpsertResult {

@@ -40,7 +40,7 @@ export async function putStage<T>(db: StateDb, ref: BatchRef, stage: StageName, 
 
 export async function findStage<T>(db: StateDb, batchId: string, stage: StageName): Promise<T | undefined> {
   const id = cacheId(batchId, stage);
-  if (cache.has(id)) return cache.get(id) as T;
+  if (stage !== 'committed' && cache.has(id)) return cache.get(id) as T;
   const row = await db
     .selectFrom('ferry_staging')
     .select('payload')
@@ -49,7 +49,7 @@ export async function findStage<T>(db: StateDb, batchId: string, stage: StageNam
     .executeTakeFirst();
   if (!row) return undefined;
   const value = JSON.parse(row.payload.toString('utf8')) as T;
-  remember(id, value);
+  if (stage !== 'committed') remember(id, value);
   return value;
 }
 

@@ -80,7 +80,10 @@ export interface FetchBatchInput {
 
 export interface FetchBatchOutput {
   batchId: string;
+  /** rows read */
   count: number;
+  /** rows not staged because a later row of the same page has their key (counted as skipped) */
+  superseded: number;
   next: Cursor | null;
   done: boolean;
 }

@@ -18,11 +18,14 @@ import type { FerryActivities } from '../activities/index.js';
 import type { StreamPlan } from '../config/define-stream.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
 import { addCounts, formatCounts, zeroCounts } from '../core/types.js';
-import type { CarriedState, Progress, RunSummary, SyncStreamInput } from './contracts.js';
+import type { BeginRunOutput, CarriedState, Progress, RunSummary, SyncStreamInput } from './contracts.js';
 import { progressQuery } from './definitions.js';
 
+// Before beginRun the stream's own timeouts are unknown. The heartbeat timeout lets a
+// dead worker's attempt be retried within seconds instead of after startToCloseTimeout.
 const startup = proxyActivities<FerryActivities>({
   startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
   retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
 });
 
@@ -34,6 +37,11 @@ function activitiesFor(plan: StreamPlan) {
     retry: { ...plan.retry, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
   };
   return proxyActivities<FerryActivities>(options);
+}
+
+/** An activity failure says only "Activity task failed"; the reason is its cause. */
+function describeError(err: unknown): string {
+  return err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
 }
 
 /**
@@ -51,7 +59,17 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
   } else {
     const runId = uuid4();
     const startedAt = new Date().toISOString();
-    const begun = await startup.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, full: input.full ?? false, batchSize: input.batchSize, startedAt });
+    let begun: BeginRunOutput;
+    try {
+      begun = await startup.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, full: input.full ?? false, batchSize: input.batchSize, startedAt });
+    } catch (err) {
+      // beginRun opens the run row before checking the stream: close it with the reason.
+      const status = isCancellation(err) ? 'cancelled' : 'failed';
+      const error = describeError(err);
+      await CancellationScope.nonCancellable(() => startup.finishRun({ runId, status, counts: zeroCounts(), batches: 0, error }));
+      if (isCancellation(err)) throw err;
+      throw ApplicationFailure.nonRetryable(`stream "${input.stream}" failed: ${error}`, 'StreamRunFailed');
+    }
     state = { runId, plan: begun.plan, mode: begun.mode, cursor: begun.cursor, batches: 0, records: 0, counts: zeroCounts(), startedAt };
   }
   const { plan, runId, mode } = state;
@@ -66,7 +84,7 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
     phase = 'finishing';
     // The run row must be written even while the workflow is being cancelled.
     await CancellationScope.nonCancellable(() =>
-      startup.finishRun({ runId, status, counts: state.counts, batches: state.batches, message, error }),
+      acts.finishRun({ runId, status, counts: state.counts, batches: state.batches, message, error }),
     );
     phase = 'done';
     setCurrentDetails(`**${status}** — ${formatCounts(state.counts)} in ${state.batches} batches${message ? `\n\n${message}` : ''}`);
@@ -99,7 +117,9 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
         const validated = await acts.validateBatch(ref);
         const mapped = await acts.mapBatch(ref);
         const upserted = await acts.upsertBatch({ ...ref, mode, checkpoint: plan.incremental ? fetched.next : null });
-        return { fetched, counts: { ...upserted, failed: upserted.failed + validated.failed + mapped.failed } };
+        // superseded is absent from fetch results recorded before it existed (runs in flight across an upgrade).
+        const skipped = upserted.skipped + (fetched.superseded ?? 0);
+        return { fetched, counts: { ...upserted, skipped, failed: upserted.failed + validated.failed + mapped.failed } };
       });
       state = {
         ...state,
@@ -112,7 +132,9 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
       batchesThisExecution += 1;
       setCurrentDetails(`batch ${state.batches}, ${state.records} records — ${formatCounts(state.counts)}`);
 
-      if (!done && (batchesThisExecution >= plan.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) break;
+      // A cancel that arrived during this batch is honoured at the top of the loop: continuing
+      // as new would drop it (and the run row with it).
+      if (!done && !root.consideredCancelled && (batchesThisExecution >= plan.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) break;
     }
 
     if (done) {
@@ -131,7 +153,7 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
       await finish('cancelled', 'cancelled; the checkpoint is at the last committed batch');
       throw err;
     }
-    const error = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+    const error = describeError(err);
     await finish('failed', undefined, error);
     // A plain Error would only retry the workflow task forever; fail the run instead.
     throw ApplicationFailure.nonRetryable(`stream "${plan.stream}" failed: ${error}`, 'StreamRunFailed');

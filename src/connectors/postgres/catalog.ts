@@ -23,3 +23,19 @@ export function requireColumns(columns: Map<string, string>, names: readonly str
     throw new ConfigurationError(`${what} has no column ${missing.map((m) => `"${m}"`).join(', ')}`, `it has: ${[...columns.keys()].join(', ')}`);
   }
 }
+
+/** The columns a named constraint of the table covers (a check may cover none); [] if it cannot tell. */
+export async function constraintColumns(pool: pg.Pool, quotedTable: string, constraint: string): Promise<string[]> {
+  try {
+    const { rows } = await pool.query<{ name: string }>(
+      `select a.attname as name from pg_constraint c
+       join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any(c.conkey)
+       where c.conrelid = $1::regclass and c.conname = $2
+       order by a.attnum`,
+      [quotedTable, constraint],
+    );
+    return rows.map((r) => r.name);
+  } catch {
+    return [];
+  }
+}

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import type { Target, TargetRejection, TargetRow, UpsertResult } from '../target.js';
-import { requireColumns, tableColumns } from './catalog.js';
+import { constraintColumns, requireColumns, tableColumns } from './catalog.js';
 import { asConfigurationError, isRowLevelError } from './errors.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
 import { acquirePool, releasePool } from './pool.js';
@@ -86,7 +86,7 @@ class PostgresTarget implements Target {
       } catch (err) {
         if (!isRowLevelError(err)) throw asConfigurationError(err, `writing ${this.table}`);
         if (count === 1) {
-          rejected.push({ index: offset, message: `target ${this.table}: ${errorMessage(err)}` });
+          rejected.push({ index: offset, ...(await this.rejection(err)) });
           return;
         }
         const half = Math.ceil(count / 2);
@@ -96,6 +96,16 @@ class PostgresTarget implements Target {
     };
     await write(0, rows.length);
     return { ids, rejected };
+  }
+
+  /** Why B refused one row, naming the columns at fault when Postgres says which (a check constraint names only itself). */
+  private async rejection(err: unknown): Promise<Omit<TargetRejection, 'index'>> {
+    const { column, constraint } = err as { column?: unknown; constraint?: unknown };
+    const fields =
+      typeof column === 'string' ? [column] : typeof constraint === 'string' ? await constraintColumns(this.pool, this.table, constraint) : [];
+    const message = errorMessage(err);
+    const prefix = fields.map((f) => `field "${f}": `).join('');
+    return { message: `target ${this.table}: ${prefix}${message}`, issues: fields.map((path) => ({ path, message })) };
   }
 
   private statement(fields: string[]): string {

@@ -1,0 +1,354 @@
+// npm run bench (scripts/bench.sh starts Temporal and runs this file).
+//
+// PG -> PG through a real ferry worker (a child process, as in production),
+// beside psql COPY … TO STDOUT | COPY … FROM STDIN between the same tables:
+//   sweep       batch sizes (full load + 10K incremental each), picks the fastest
+//   main        per repetition: COPY baseline, full load, 10K-row incremental
+//               (and its COPY+upsert baseline), no-change run
+//   rss         full load of a small table, to compare the worker's peak RSS with the big one
+//   strategies  target write strategies for one batch (bench/target-strategies.ts)
+// Writes bench/REPORT.md and .ferry/bench/results.json.
+//
+// Environment (defaults in brackets):
+//   BENCH_ROWS [1000000]  BENCH_REPEAT [3]  BENCH_CHANGED [10000]
+//   BENCH_SWEEP [5000,10000,20000]  BENCH_SWEEP_ROWS [BENCH_ROWS]  BENCH_SWEEP_REPEAT [1]
+//   BENCH_BATCH [fastest of the sweep]  BENCH_SMALL_ROWS [100000]
+//   BENCH_STRATEGY_BATCH [10000]  BENCH_STRATEGY_BATCHES [10]  BENCH_STRATEGY_REPEAT [3]
+//   BENCH_PHASES [sweep,main,rss,strategies]  BENCH_REPORT [bench/REPORT.md]
+//   BENCH_CPU_PROF [unset: a directory to write the workers' --cpu-prof profiles to]
+//   BENCH_WORKER_NODE_FLAGS [unset: extra node flags for the worker, e.g. --max-old-space-size=192]
+//   BENCH_VARIANTS [unset: name=/path/to/checkout,… — A/B: every main repetition also runs the
+//     full/incremental/no-change cycle with a worker from each of these checkouts (their own
+//     src/ and, if they built one, .ferry/bench/workflow-bundle.js), in rotated order; the
+//     report gets a "Variants" table. Measures a change against this checkout under the same load.]
+//   TEMPORAL_ADDRESS [127.0.0.1:7253]  FERRY_WORKFLOW_BUNDLE  FERRY_TEST_ADMIN_URL
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { execFileSync } from 'node:child_process';
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../src/temporal.js';
+import { createStateDb } from '../src/state/db.js';
+import { migrateToLatest } from '../src/state/migrate.js';
+import type { RunSummary } from '../src/workflows/contracts.js';
+import type { syncStream } from '../src/workflows/sync-stream.js';
+import { createTestDatabase, type TestDatabase } from '../test/support/database.js';
+import { repoRoot } from '../test/support/harness.js';
+import { copyFull, copyUpsert } from './baseline.js';
+import { runHistory, type RunHistory } from './history.js';
+import { writeReport, type BenchResults, type RunRecord } from './report.js';
+import { median } from './stats.js';
+import { changeRows, createSourceTable, createTargetTable, emptyTarget, resetFerryState, sameContent } from './tables.js';
+import { runTargetStrategies } from './target-strategies.js';
+import { WorkerProcess } from './worker-process.js';
+
+const int = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive whole number, got "${raw}"`);
+  return n;
+};
+const list = (name: string, fallback: number[]): number[] => {
+  const raw = process.env[name];
+  return raw ? raw.split(',').map((x) => Number(x.trim().replace(/_/g, ''))).filter((x) => Number.isInteger(x) && x > 0) : fallback;
+};
+
+const ROWS = int('BENCH_ROWS', 1_000_000);
+const REPEAT = int('BENCH_REPEAT', 3);
+const CHANGED = Math.min(int('BENCH_CHANGED', 10_000), ROWS);
+const SWEEP = list('BENCH_SWEEP', [5_000, 10_000, 20_000]);
+const SWEEP_ROWS = int('BENCH_SWEEP_ROWS', ROWS);
+const SWEEP_REPEAT = int('BENCH_SWEEP_REPEAT', 1);
+const SMALL_ROWS = int('BENCH_SMALL_ROWS', 100_000);
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'sweep,main,rss,strategies').split(',').map((s) => s.trim()));
+const REPORT = path.resolve(repoRoot, process.env.BENCH_REPORT ?? 'bench/REPORT.md');
+const CPU_PROF = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
+const TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7253';
+const STREAM = 'bench.pg2pg';
+const TASK_QUEUE = `ferry-bench-${randomBytes(3).toString('hex')}`;
+const OUT_DIR = path.join(repoRoot, '.ferry', 'bench');
+
+const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
+
+interface World {
+  db: TestDatabase;
+  client: Client;
+}
+
+async function checkpoint(db: TestDatabase): Promise<void> {
+  // Start every timed run with clean shared buffers' dirty state, baseline and ferry alike.
+  await db.pool.query('checkpoint');
+}
+
+interface Variant {
+  name: string;
+  root: string;
+}
+
+const VARIANTS: Variant[] = (process.env.BENCH_VARIANTS ?? '')
+  .split(',')
+  .map((x) => x.trim())
+  .filter(Boolean)
+  .map((x) => {
+    const [name, dir] = x.split('=');
+    if (!name || !dir) throw new Error(`BENCH_VARIANTS: expected name=/path, got "${x}"`);
+    return { name, root: path.resolve(dir) };
+  });
+
+async function startWorker(world: World, source: string, target: string, label: string, variant?: Variant): Promise<WorkerProcess> {
+  const root = variant?.root ?? repoRoot;
+  const env: Record<string, string> = {
+    DATABASE_URL: world.db.url,
+    TEMPORAL_ADDRESS,
+    FERRY_TASK_QUEUE: TASK_QUEUE,
+    // a variant's worker loads the config from its own checkout, so the stream uses its connectors
+    FERRY_CONFIG: path.join(root, 'bench', 'ferry.bench.config.ts'),
+    BENCH_SOURCE: source,
+    BENCH_TARGET: target,
+    BENCH_STREAM: STREAM,
+    FERRY_LOG_LEVEL: 'info',
+  };
+  if (variant) {
+    const bundle = path.join(root, '.ferry', 'bench', 'workflow-bundle.js');
+    if (existsSync(bundle)) env.FERRY_WORKFLOW_BUNDLE = bundle;
+  } else if (process.env.FERRY_WORKFLOW_BUNDLE) env.FERRY_WORKFLOW_BUNDLE = process.env.FERRY_WORKFLOW_BUNDLE;
+  const nodeFlags = [
+    ...(process.env.BENCH_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+    ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`, `--cpu-prof-name=worker-${label}-${Date.now()}.cpuprofile`] : []),
+  ];
+  const worker = await WorkerProcess.start({ cwd: root, env, logFile: path.join(OUT_DIR, variant ? `worker-${variant.name}.log` : 'worker.log'), nodeFlags });
+  // let start-up allocations settle before the first measurement
+  await new Promise((r) => setTimeout(r, 1000));
+  return worker;
+}
+
+async function ferryRun(
+  world: World,
+  worker: WorkerProcess,
+  scenario: RunRecord['scenario'],
+  rep: number,
+  batchSize: number,
+  rows: number,
+): Promise<RunRecord> {
+  await checkpoint(world.db);
+  const idleRss = await worker.rss();
+  const { value, memory } = await worker.measure(async () => {
+    const t0 = performance.now();
+    const handle = await world.client.workflow.start<typeof syncStream>('syncStream', {
+      workflowId: STREAM,
+      taskQueue: TASK_QUEUE,
+      args: [{ stream: STREAM, batchSize }],
+    });
+    const summary: RunSummary = await handle.result();
+    return { summary, wallMs: performance.now() - t0, firstRunId: handle.firstExecutionRunId };
+  });
+  const history: RunHistory = await runHistory(world.client, STREAM, value.firstRunId);
+  if (value.summary.status !== 'succeeded') throw new Error(`${scenario} run ended ${value.summary.status}: ${value.summary.message ?? ''}`);
+  const record: RunRecord = {
+    scenario,
+    rep,
+    batchSize,
+    tableRows: rows,
+    records: value.summary.records,
+    written: value.summary.counts.created + value.summary.counts.updated,
+    batches: value.summary.batches,
+    wallMs: value.wallMs,
+    idleRss,
+    peakRss: memory.hwm,
+    sampledPeakRss: memory.sampledPeak,
+    rssByDecile: memory.byDecile,
+    history,
+  };
+  log(
+    `${scenario} #${rep} batch ${batchSize}: ${record.records} records, ${record.written} written in ${(record.wallMs / 1000).toFixed(2)} s ` +
+      `(${Math.round(record.records / (record.wallMs / 1000))} rows/s), peak RSS ${Math.round(record.peakRss / 1048576)} MiB, ${history.events} events / ${history.executions} executions`,
+  );
+  return record;
+}
+
+async function baselineRun(world: World, scenario: RunRecord['scenario'], rep: number, rows: number, work: () => Promise<number>): Promise<RunRecord> {
+  await checkpoint(world.db);
+  const wallMs = await work();
+  log(`${scenario} #${rep}: ${rows} rows in ${(wallMs / 1000).toFixed(2)} s (${Math.round(rows / (wallMs / 1000))} rows/s)`);
+  return { scenario, rep, batchSize: 0, tableRows: rows, records: rows, written: rows, batches: 0, wallMs, idleRss: 0, peakRss: 0, sampledPeakRss: 0 };
+}
+
+async function maxUpdated(world: World, source: string): Promise<string> {
+  const { rows } = await world.db.pool.query<{ t: string }>(`select max(updated_at)::text as t from ${source}`);
+  return rows[0]?.t ?? '-infinity';
+}
+
+/** Full load + incremental + no-change (+ baselines when asked) with one fresh worker. */
+async function cycle(
+  world: World,
+  opts: { source: string; rows: number; rep: number; batchSize: number; baselines: boolean; incremental: boolean; label: string; verify: boolean; variant?: Variant },
+): Promise<RunRecord[]> {
+  const { source, rows, rep, batchSize } = opts;
+  const target = 'bench_dst';
+  const out: RunRecord[] = [];
+  if (opts.baselines) {
+    await emptyTarget(world.db.pool, target);
+    out.push(await baselineRun(world, 'copy-full', rep, rows, () => copyFull(world.db.url, source, target)));
+  }
+  await emptyTarget(world.db.pool, target);
+  await resetFerryState(world.db.pool);
+  const worker = await startWorker(world, source, target, `${opts.label}-${rep}`, opts.variant);
+  try {
+    out.push(await ferryRun(world, worker, opts.label === 'rss' ? 'full-small' : opts.label === 'sweep' ? 'sweep-full' : 'full', rep, batchSize, rows));
+    if (opts.incremental) {
+      // The incremental stands for a later run: give the tables the state autovacuum would
+      // have given them by then (hint bits, visibility map, statistics), for ferry and the
+      // COPY baseline alike, instead of racing autovacuum right after a bulk load.
+      await world.db.pool.query(`vacuum (analyze) ${target}, ${source}, ferry_bindings, ferry_staging`);
+      const since = await maxUpdated(world, source);
+      const changed = await changeRows(world.db.pool, source, rows, CHANGED, rep);
+      const inc = await ferryRun(world, worker, opts.label === 'sweep' ? 'sweep-incremental' : 'incremental', rep, batchSize, rows);
+      if (inc.written !== changed) log(`warning: ${changed} rows changed but ${inc.written} written`);
+      out.push(inc);
+      if (opts.baselines) out.push(await baselineRun(world, 'copy-upsert-10k', rep, changed, () => copyUpsert(world.db.url, source, target, since)));
+      if (opts.label !== 'sweep') out.push(await ferryRun(world, worker, 'no-change', rep, batchSize, rows));
+    }
+  } finally {
+    await worker.stop();
+  }
+  if (opts.variant) for (const r of out) r.variant = opts.variant.name;
+  if (opts.verify) {
+    const check = await sameContent(world.db.pool, source, target);
+    if (!check.ok) throw new Error(`target differs from source after ${opts.label} #${rep}: ${check.source} source rows, ${check.target} target rows`);
+    log(`checked: target equals source (${check.target} rows)`);
+  }
+  return out;
+}
+
+function versions(): BenchResults['machine'] {
+  const sh = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n')[0] ?? '';
+    } catch {
+      return '?';
+    }
+  };
+  const pkg = (name: string) => {
+    try {
+      return (JSON.parse(execFileSync('cat', [path.join(repoRoot, 'node_modules', name, 'package.json')], { encoding: 'utf8' })) as { version: string }).version;
+    } catch {
+      return '?';
+    }
+  };
+  return {
+    cpu: `${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}`,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    kernel: os.release(),
+    node: process.version,
+    postgres: '',
+    temporal: sh(process.env.TEMPORAL_BIN ?? 'temporal', ['--version']),
+    sdk: pkg('@temporalio/worker'),
+    pg: pkg('pg'),
+    load: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+async function main(): Promise<void> {
+  await mkdir(OUT_DIR, { recursive: true });
+  if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
+  const startedAt = new Date();
+  const machine = versions();
+  log(`rows ${ROWS}, repeat ${REPEAT}, changed ${CHANGED}, sweep ${SWEEP.join('/')} on ${SWEEP_ROWS} rows ×${SWEEP_REPEAT}, phases ${[...PHASES].join(',')}`);
+
+  const db = await createTestDatabase('bench');
+  log(`database ${db.name}`);
+  const temporal = await connectClient({ address: TEMPORAL_ADDRESS, namespace: 'default', taskQueue: TASK_QUEUE });
+  const world: World = { db, client: temporal.client };
+  const results: BenchResults = {
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    machine,
+    settings: { rows: ROWS, repeat: REPEAT, changed: CHANGED, sweep: SWEEP, sweepRows: SWEEP_ROWS, sweepRepeat: SWEEP_REPEAT, smallRows: SMALL_ROWS, batchSize: 0, batchChosenBy: '' },
+    runs: [],
+    strategies: undefined,
+  };
+  try {
+    const pgVersion = await db.pool.query<{ v: string }>('select version() as v');
+    machine.postgres = (pgVersion.rows[0]?.v ?? '?').split(' on ')[0] ?? '?';
+    const settings = await db.pool.query<{ name: string; setting: string; unit: string | null }>(
+      `select name, setting, unit from pg_settings where name in ('shared_buffers','synchronous_commit','fsync','max_wal_size','wal_level','work_mem')`,
+    );
+    machine.postgresSettings = settings.rows.map((r) => `${r.name}=${r.setting}${r.unit ?? ''}`).join(', ');
+
+    const state = createStateDb(db.url, 2);
+    await migrateToLatest(state);
+    await state.destroy();
+
+    const t0 = performance.now();
+    await createSourceTable(db.pool, 'bench_src', ROWS);
+    if (PHASES.has('rss')) await createSourceTable(db.pool, 'bench_src_small', SMALL_ROWS);
+    const sweepSource = SWEEP_ROWS === ROWS ? 'bench_src' : 'bench_src_sweep';
+    if (PHASES.has('sweep') && sweepSource !== 'bench_src') await createSourceTable(db.pool, sweepSource, SWEEP_ROWS);
+    await createTargetTable(db.pool, 'bench_dst');
+    log(`tables ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    let batchSize = process.env.BENCH_BATCH ? int('BENCH_BATCH', 10_000) : 0;
+    results.settings.batchChosenBy = batchSize ? 'BENCH_BATCH' : '';
+
+    if (PHASES.has('sweep')) {
+      for (let rep = 1; rep <= SWEEP_REPEAT; rep += 1) {
+        // rotate the order each repetition so drift in the machine's load spreads over all sizes
+        const order = SWEEP.map((_, i) => SWEEP[(i + rep - 1) % SWEEP.length] as number);
+        for (const size of order) {
+          results.runs.push(...(await cycle(world, { source: sweepSource, rows: SWEEP_ROWS, rep, batchSize: size, baselines: false, incremental: true, label: 'sweep', verify: false })));
+        }
+      }
+      if (!batchSize) {
+        const speed = (size: number) => median(results.runs.filter((r) => r.scenario === 'sweep-full' && r.batchSize === size).map((r) => r.records / r.wallMs));
+        batchSize = [...SWEEP].sort((a, b) => speed(b) - speed(a))[0] as number;
+        results.settings.batchChosenBy = 'fastest median full load in the sweep';
+        log(`batch size ${batchSize} chosen (fastest full load in the sweep)`);
+      }
+    }
+    if (!batchSize) {
+      batchSize = 10_000;
+      results.settings.batchChosenBy = 'default (no sweep)';
+    }
+    results.settings.batchSize = batchSize;
+
+    if (PHASES.has('main')) {
+      for (let rep = 1; rep <= REPEAT; rep += 1) {
+        const variants: (Variant | undefined)[] = [undefined, ...VARIANTS];
+        for (let k = 0; k < variants.length; k += 1) {
+          const variant = variants[(k + rep - 1) % variants.length];
+          // the COPY baselines run once per repetition, with this checkout's cycle
+          results.runs.push(...(await cycle(world, { source: 'bench_src', rows: ROWS, rep, batchSize, baselines: !variant, incremental: true, label: 'main', verify: rep === 1, ...(variant ? { variant } : {}) })));
+        }
+      }
+    }
+    if (PHASES.has('rss')) {
+      for (let rep = 1; rep <= REPEAT; rep += 1) {
+        results.runs.push(...(await cycle(world, { source: 'bench_src_small', rows: SMALL_ROWS, rep, batchSize, baselines: false, incremental: false, label: 'rss', verify: false })));
+      }
+    }
+    if (PHASES.has('strategies')) {
+      results.strategies = await runTargetStrategies(db.url, {
+        batch: int('BENCH_STRATEGY_BATCH', 10_000),
+        batches: int('BENCH_STRATEGY_BATCHES', 10),
+        repeat: int('BENCH_STRATEGY_REPEAT', 3),
+        log,
+      });
+    }
+  } finally {
+    results.finishedAt = new Date().toISOString();
+    await writeFile(path.join(OUT_DIR, 'results.json'), JSON.stringify(results, null, 2));
+    await temporal.close();
+    await db.drop();
+  }
+  await writeReport(REPORT, results);
+  log(`wrote ${path.relative(repoRoot, REPORT)} and .ferry/bench/results.json`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

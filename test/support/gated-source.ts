@@ -1,0 +1,49 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FetchRequest, Source, SourcePage, SourceShape } from '../../src/connectors/source.js';
+
+/**
+ * A real source whose fetches the test can slow down or hold: the worker runs
+ * in the test's process, so the test decides when a given fetch may go on.
+ * Holding a fetch pins a run at a known batch without touching what is under test.
+ */
+export interface GatedSource extends Source {
+  /** fetches started so far */
+  readonly fetches: number;
+  /** makes fetch number `n` (0-based, counted from now on too) wait until the returned release() */
+  hold(n: number): { reached: Promise<void>; release: () => void };
+  /** every fetch waits this long first */
+  delayMs: number;
+}
+
+export function gatedSource(inner: Source, delayMs = 0): GatedSource {
+  const gates = new Map<number, { reached: () => void; released: Promise<void> }>();
+  let fetches = 0;
+  const source: GatedSource = {
+    system: inner.system,
+    delayMs,
+    get fetches() {
+      return fetches;
+    },
+    check: (shape: SourceShape) => inner.check(shape),
+    close: () => inner.close(),
+    hold(n) {
+      let reached!: () => void;
+      let release!: () => void;
+      const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      gates.set(n, { reached, released });
+      return { reached: reachedPromise, release };
+    },
+    async fetch(request: FetchRequest): Promise<SourcePage> {
+      const n = fetches++;
+      const gate = gates.get(n);
+      if (gate) {
+        gate.reached();
+        await gate.released;
+      }
+      if (source.delayMs > 0) await sleep(source.delayMs);
+      return inner.fetch(request);
+    },
+  };
+  return source;
+}
