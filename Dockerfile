@@ -1,6 +1,7 @@
 # ferry worker image: `docker build -t ferry-worker .`
 # Configuration comes from the environment (see docker-compose.yml):
-#   DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, FERRY_TASK_QUEUE, FERRY_CONFIG
+#   DATABASE_URL, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, FERRY_TASK_QUEUE, FERRY_CONFIG,
+#   FERRY_METRICS_PORT, FERRY_SDK_METRICS_PORT, FERRY_METRICS_HOST
 FROM node:20-bookworm-slim
 
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false \
@@ -21,5 +22,7 @@ RUN mkdir -p /app/.ferry && chown -R node:node /app/.ferry
 
 USER node
 
-# the worker serves nothing over HTTP; it only connects out to Temporal and Postgres
+# Prometheus metrics: ferry's on 9464 (FERRY_METRICS_PORT), the Temporal SDK's on 9465
+# (FERRY_SDK_METRICS_PORT); 0 or off disables either. Nothing else listens.
+EXPOSE 9464 9465
 CMD ["npx", "tsx", "src/worker.ts"]

@@ -111,6 +111,9 @@ async function startWorker(world: World, source: string, target: string, label: 
     BENCH_TARGET: target,
     BENCH_STREAM: STREAM,
     FERRY_LOG_LEVEL: 'info',
+    // the metrics endpoints are not what is measured (and two workers would compete for their ports)
+    FERRY_METRICS_PORT: 'off',
+    FERRY_SDK_METRICS_PORT: 'off',
   };
   if (variant) {
     const bundle = path.join(root, '.ferry', 'bench', 'workflow-bundle.js');

@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx, so ferry.config.ts needs no build step.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+// Runs the TypeScript CLI in this process through tsx's loader, so ferry.config.ts needs no
+// build step. One process, not a child: Ctrl-C (SIGINT) reaches the CLI once, whether it
+// comes from the terminal (the whole process group) or from `kill -INT <pid>`.
+import 'tsx';
 
-const require = createRequire(import.meta.url);
-const client = fileURLToPath(new URL('../src/client.ts', import.meta.url));
-const result = spawnSync(process.execPath, ['--import', require.resolve('tsx'), client, ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const { main } = await import('../src/client.ts');
+process.exitCode = await main(process.argv);

@@ -2,9 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { cancelCommand } from './cli/commands/cancel.js';
+import { dlqCommand } from './cli/commands/dlq.js';
 import { migrateCommand } from './cli/commands/migrate.js';
+import { pipelineCommand } from './cli/commands/pipeline.js';
 import { resetCommand } from './cli/commands/reset.js';
 import { runCommand } from './cli/commands/run.js';
+import { scheduleCommand } from './cli/commands/schedule.js';
+import { statsCommand } from './cli/commands/stats.js';
 import { statusCommand } from './cli/commands/status.js';
 import { CliContext } from './cli/context.js';
 import { CliExit, ExitCode } from './cli/exit-codes.js';
@@ -16,9 +20,20 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .addCommand(runCommand(ctx))
     .addCommand(statusCommand(ctx))
+    .addCommand(statsCommand(ctx))
     .addCommand(cancelCommand(ctx))
     .addCommand(resetCommand(ctx))
+    .addCommand(dlqCommand(ctx))
+    .addCommand(scheduleCommand(ctx))
+    .addCommand(pipelineCommand(ctx))
     .addCommand(migrateCommand(ctx));
+}
+
+/** Usage errors of subcommands too reach main()'s one exit point (code 2) instead of exiting 1 on their own. */
+function overrideExits(command: Command): Command {
+  command.exitOverride();
+  for (const sub of command.commands) overrideExits(sub);
+  return command;
 }
 
 /** batchSize -> --batch-size, as the user typed it. */
@@ -30,7 +45,7 @@ function optionName(path: readonly PropertyKey[]): string {
 export async function main(argv: string[]): Promise<number> {
   const ctx = new CliContext();
   try {
-    await buildProgram(ctx).parseAsync(argv);
+    await overrideExits(buildProgram(ctx)).parseAsync(argv);
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CliExit) {

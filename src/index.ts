@@ -1,6 +1,8 @@
 /** Public API for stream definitions (ferry.config.ts). */
 export { defineStream, type StreamOptions, type DeletePolicy, type RetryPolicy, type MapContext } from './config/define-stream.js';
 export { defineConfig, type FerryConfig } from './config/load-config.js';
+export { definePipeline, type PipelineOptions, type PipelineStep, type StepFailurePolicy } from './config/define-pipeline.js';
+export type { ScheduleConfig } from './config/schedule.js';
 export { MappingError, ConfigurationError, RecordError } from './core/errors.js';
 export type { Projection, Cursor, RawRow } from './core/types.js';
 export type { Source, SourcePage, FetchRequest, SourceShape, CursorStrategy } from './connectors/source.js';

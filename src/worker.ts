@@ -2,6 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { loadConfig, type StreamRegistry } from './config/load-config.js';
+import { metricsSettings, serveSdkMetrics } from './metrics/settings.js';
+import type { MetricsListen } from './metrics/server.js';
+import { startWorkerMetrics } from './metrics/worker-metrics.js';
 import { createStateDb, type StateDb } from './state/db.js';
 import { migrateToLatest } from './state/migrate.js';
 import { logger } from './logger.js';
@@ -11,6 +14,8 @@ export interface FerryWorker {
   worker: Worker;
   streams: StreamRegistry;
   db: StateDb;
+  /** the /metrics URL when metrics are served */
+  metricsUrl: string | undefined;
   /** resolves when the worker has stopped and its connections are closed */
   run(): Promise<void>;
   shutdown(): void;
@@ -26,6 +31,8 @@ export interface FerryWorkerOptions {
   streams?: StreamRegistry;
   /** state store; default DATABASE_URL */
   databaseUrl?: string;
+  /** serve ferry's Prometheus metrics there (port 0: any free port); default: none (main() passes FERRY_METRICS_PORT) */
+  metrics?: MetricsListen | false;
 }
 
 /** Loads the config, migrates the state store, and creates a worker for the stream workflows. */
@@ -41,27 +48,34 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
     ? { workflowBundle: { codePath: bundlePath } }
     : { workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)) };
 
-  const connection = await NativeConnection.connect({ address: settings.address });
+  const metrics = options.metrics ? await startWorkerMetrics({ db, streams, logger, listen: options.metrics }) : undefined;
+  const closeMetricsAndThrow = async (err: unknown): Promise<never> => {
+    await metrics?.close();
+    throw err;
+  };
+  const connection = await NativeConnection.connect({ address: settings.address }).catch(closeMetricsAndThrow);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     ...workflows,
-    activities: createActivities({ db, streams, logger }),
+    activities: createActivities({ db, streams, logger, metrics: metrics?.recorder }),
     // Let a running batch finish on shutdown instead of cancelling it at once (the SDK default is 0).
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: 20,
-  });
+  }).catch(closeMetricsAndThrow);
 
   return {
     worker,
     streams,
     db,
+    metricsUrl: metrics?.url,
     shutdown: () => worker.shutdown(),
     async run() {
       try {
         await worker.run();
       } finally {
+        await metrics?.close();
         await Promise.allSettled([streams.close(), db.destroy(), connection.close()]);
       }
     },
@@ -69,7 +83,10 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
 }
 
 async function main(): Promise<void> {
-  const ferry = await createFerryWorker();
+  const metricsEnv = metricsSettings();
+  // before any connection: the SDK's runtime, and so its metrics exporter, is process-wide
+  if (metricsEnv.sdk) serveSdkMetrics(metricsEnv.sdk, logger);
+  const ferry = await createFerryWorker({ metrics: metricsEnv.ferry });
   const settings = temporalSettings();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -429,6 +429,9 @@ describe('crash safety: a worker process SIGKILLed mid-run', () => {
         FERRY_CRASH_SOURCE_TABLE: tables.source,
         FERRY_CRASH_TARGET_TABLE: tables.target,
         FERRY_CRASH_BATCH_SIZE: String(BATCH),
+        // a killed worker's successor would find the metrics ports taken for a moment
+        FERRY_METRICS_PORT: 'off',
+        FERRY_SDK_METRICS_PORT: 'off',
       },
       path.join(repoRoot, '.ferry', `crash-workers-${h.db.name}.log`),
     );

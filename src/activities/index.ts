@@ -4,6 +4,8 @@ import { fetchBatch } from './fetch-batch.js';
 import { finishRun } from './finish-run.js';
 import { mapBatch } from './map-batch.js';
 import { mirrorDelete } from './mirror-delete.js';
+import { beginPipeline, finishPipeline, recordPipelineStep } from './pipeline.js';
+import { beginReplay, stageDeadLetters } from './replay-dead-letters.js';
 import { upsertBatch } from './upsert-batch.js';
 import { validateBatch } from './validate-batch.js';
 
@@ -19,6 +21,11 @@ export function createActivities(deps: ActivityDeps) {
     upsertBatch: upsertBatch(deps),
     mirrorDelete: mirrorDelete(deps),
     finishRun: finishRun(deps),
+    beginPipeline: beginPipeline(deps),
+    recordPipelineStep: recordPipelineStep(deps),
+    finishPipeline: finishPipeline(deps),
+    beginReplay: beginReplay(deps),
+    stageDeadLetters: stageDeadLetters(deps),
   };
 }
 

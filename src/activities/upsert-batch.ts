@@ -29,10 +29,13 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
       const keys = rows.map((r) => serializeKey(r.key));
       const known = await loadBindings(db, scope, keys);
 
+      // A replay writes every record: B may hold this version as an older mapper made it
+      // (the record failed a later pass at the same version), and the replay is asked for the current mapping.
+      const rewrite = input.mode === 'replay';
       const changed: MappedRow[] = [];
       const unchangedKeys: string[] = [];
       rows.forEach((row, i) => {
-        if (known.get(keys[i] as string)?.version === row.version) unchangedKeys.push(keys[i] as string);
+        if (!rewrite && known.get(keys[i] as string)?.version === row.version) unchangedKeys.push(keys[i] as string);
         else changed.push(row);
       });
 

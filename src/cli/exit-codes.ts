@@ -13,6 +13,8 @@ export const ExitCode = {
   runWarning: 5,
   /** the run was cancelled */
   runCancelled: 6,
+  /** `run --wait` was interrupted (Ctrl-C) and detached: the run goes on; 128 + SIGINT, as shells report an interrupted command */
+  detached: 130,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

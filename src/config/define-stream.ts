@@ -4,6 +4,7 @@ import type { Projection } from '../core/types.js';
 import type { VersionRule } from '../core/version.js';
 import type { CursorStrategy, Source, SourceShape } from '../connectors/source.js';
 import type { Target } from '../connectors/target.js';
+import { scheduleSchema, type ResolvedSchedule, type ScheduleConfig } from './schedule.js';
 
 /** A Temporal duration: milliseconds, or a string such as '30s' or '5 minutes'. */
 export type Duration = string | number;
@@ -55,7 +56,18 @@ export interface StreamOptions<S extends z.ZodType> {
   /** continue-as-new after this many batches (Temporal may suggest it sooner); default 100 */
   continueAsNewEvery?: number;
   timeouts?: { activity?: Duration; heartbeat?: Duration };
+  /** when `ferry schedule apply` makes Temporal run the stream (cron or interval, time zone, catch-up window) */
+  schedule?: ScheduleConfig;
+  /**
+   * A name shared by the import and the export stream of one entity (a pair declared for both
+   * directions): `ferry run <pair> --direction import|export|both`. Set together with `direction`.
+   */
+  pair?: string;
+  /** which way this stream of its `pair` goes: 'import' (into the system you own) or 'export' */
+  direction?: StreamDirection;
 }
+
+export type StreamDirection = 'import' | 'export';
 
 /** The stream with every default filled in. */
 export interface ResolvedStream {
@@ -67,6 +79,9 @@ export interface ResolvedStream {
   shape: SourceShape;
   version: VersionRule;
   plan: StreamPlan;
+  schedule?: ResolvedSchedule | undefined;
+  /** set when the stream is one direction of a pair */
+  pair?: { name: string; direction: StreamDirection } | undefined;
 }
 
 /** What the workflow needs to know of a stream: plain JSON, no functions. */
@@ -136,6 +151,9 @@ const streamOptionsSchema = z.object({
   timeouts: z
     .object({ activity: duration.default('10m'), heartbeat: duration.default('30s') })
     .default({ activity: '10m', heartbeat: '30s' }),
+  schedule: scheduleSchema.optional(),
+  pair: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:\-/>]+$/, 'may hold letters, digits and . _ : - / > only').optional(),
+  direction: z.enum(['import', 'export']).optional(),
 });
 
 function describeIssues(stream: string, error: z.ZodError): string {
@@ -155,6 +173,9 @@ export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): St
   const cursor = o.cursor as CursorStrategy;
   if (cursor.strategy === 'none' && o.lookBack !== undefined) {
     throw new ConfigurationError(`stream "${name}": field "lookBack": needs a cursor (a snapshot stream re-reads everything anyway)`);
+  }
+  if ((o.pair === undefined) !== (o.direction === undefined)) {
+    throw new ConfigurationError(`stream "${name}": field "${o.pair === undefined ? 'pair' : 'direction'}": pair and direction go together (the pair's name, and which way this stream goes)`);
   }
   const deletes =
     typeof o.deletes === 'string'
@@ -184,6 +205,8 @@ export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): St
       continueAsNewEvery: o.continueAsNewEvery,
       timeouts: o.timeouts,
     },
+    schedule: o.schedule,
+    pair: o.pair !== undefined && o.direction !== undefined ? { name: o.pair, direction: o.direction } : undefined,
   };
   return { [STREAM_BRAND]: true, resolved };
 }

@@ -2,11 +2,15 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigurationError, UnknownStreamError } from '../core/errors.js';
+import { indexPipelines, UnknownPipelineError, type PipelineDefinition, type ResolvedPipeline } from './define-pipeline.js';
 import { isStreamDefinition, type ResolvedStream, type StreamDefinition } from './define-stream.js';
+import { collectPairs } from './pairs.js';
 
 export interface FerryConfig {
   /** the streams, or a folder (relative to the config file) whose modules export them */
   streams: readonly StreamDefinition[] | string;
+  /** pipelines (definePipeline) over those streams */
+  pipelines?: readonly PipelineDefinition[];
 }
 
 export function defineConfig(config: FerryConfig): FerryConfig {
@@ -16,14 +20,27 @@ export function defineConfig(config: FerryConfig): FerryConfig {
 /** The loaded streams, by name. */
 export class StreamRegistry {
   private readonly streams = new Map<string, ResolvedStream>();
+  private readonly pipelineMap: Map<string, ResolvedPipeline>;
 
-  constructor(definitions: readonly StreamDefinition[]) {
+  constructor(definitions: readonly StreamDefinition[], pipelines: readonly PipelineDefinition[] = []) {
     for (const { resolved } of definitions) {
       if (this.streams.has(resolved.name)) {
         throw new ConfigurationError(`stream "${resolved.name}" is defined twice`, 'stream names must be unique');
       }
       this.streams.set(resolved.name, resolved);
     }
+    this.pipelineMap = indexPipelines(pipelines, this.names());
+    collectPairs(this.all()); // a pair named like a stream, or with two streams one way, is refused at load
+  }
+
+  pipeline(name: string): ResolvedPipeline {
+    const pipeline = this.pipelineMap.get(name);
+    if (!pipeline) throw new UnknownPipelineError(name, [...this.pipelineMap.keys()]);
+    return pipeline;
+  }
+
+  pipelines(): ResolvedPipeline[] {
+    return [...this.pipelineMap.values()];
   }
 
   get(name: string): ResolvedStream {
@@ -95,5 +112,5 @@ export async function loadConfig(file = configPath()): Promise<StreamRegistry> {
   for (const [i, d] of definitions.entries()) {
     if (!isStreamDefinition(d)) throw new ConfigurationError(`config file ${file}: streams[${i}] is not made by defineStream()`);
   }
-  return new StreamRegistry(definitions);
+  return new StreamRegistry(definitions, config.pipelines ?? []);
 }

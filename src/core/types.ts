@@ -51,6 +51,9 @@ export function addCounts(a: RunCounts, b: Partial<RunCounts>): RunCounts {
 /** incremental: from the checkpoint; full: a complete pass from the start. */
 export type RunMode = 'incremental' | 'full';
 
+/** What a run row records: how a sync run read its source, or 'replay' (dead letters replayed, the source not read). */
+export type RunRowMode = RunMode | 'replay';
+
 export type RunStatus = 'running' | 'succeeded' | 'warning' | 'failed' | 'cancelled';
 
 export function formatCounts(c: RunCounts): string {

@@ -1,10 +1,10 @@
-import type { RunCounts, RunMode, RunStatus } from '../core/types.js';
+import type { RunCounts, RunRowMode, RunStatus } from '../core/types.js';
 import type { StateDb } from './db.js';
 import type { RunRow } from './schema.js';
 
 export async function insertRun(
   db: StateDb,
-  run: { id: string; stream: string; workflowId: string; mode: RunMode; startedAt: Date },
+  run: { id: string; stream: string; workflowId: string; mode: RunRowMode; startedAt: Date },
 ): Promise<void> {
   await db
     .insertInto('ferry_runs')
@@ -52,10 +52,24 @@ export interface RunOutcome {
   error?: string | undefined;
 }
 
-/** Writes the final state of a run (idempotent: a retry writes the same row). */
-export async function finishRun(db: StateDb, runId: string, outcome: RunOutcome): Promise<void> {
-  await db
+export interface FinishedRun {
+  run: RunRow;
+  /** true when this call closed a row that was still 'running' (false for a retry writing the same outcome again) */
+  transitioned: boolean;
+}
+
+/**
+ * Writes the final state of a run (idempotent: a retry writes the same row).
+ * Says whether the row was still running before, so that what happens once
+ * per run (metrics) is not repeated by activity retries; undefined when there
+ * is no such row.
+ */
+export async function finishRun(db: StateDb, runId: string, outcome: RunOutcome): Promise<FinishedRun | undefined> {
+  const row = await db
+    // `for update`: a concurrent retry waits, then sees the status this call wrote
+    .with('previous', (qb) => qb.selectFrom('ferry_runs').select(['id', 'status as previous_status']).where('id', '=', runId).forUpdate())
     .updateTable('ferry_runs')
+    .from('previous')
     .set({
       status: outcome.status,
       finished_at: new Date(),
@@ -64,8 +78,13 @@ export async function finishRun(db: StateDb, runId: string, outcome: RunOutcome)
       message: outcome.message ?? null,
       error: outcome.error ?? null,
     })
-    .where('id', '=', runId)
-    .execute();
+    .whereRef('ferry_runs.id', '=', 'previous.id')
+    .returningAll('ferry_runs')
+    .returning('previous.previous_status')
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { previous_status, ...run } = row;
+  return { run, transitioned: previous_status === 'running' };
 }
 
 export async function recentRuns(db: StateDb, stream: string | undefined, limit: number): Promise<RunRow[]> {

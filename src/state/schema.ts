@@ -64,14 +64,30 @@ export interface StagingTable {
   created_at: Timestamp;
 }
 
+/** One pipeline run; `steps` is a PipelineStepOutcome[] (src/workflows/pipeline-contracts.ts). */
+export interface PipelineRunsTable {
+  id: string;
+  pipeline: string;
+  workflow_id: string;
+  trigger: string;
+  status: string;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  steps: Json;
+  message: string | null;
+  error: string | null;
+}
+
 export interface FerryDatabase {
   ferry_bindings: BindingsTable;
   ferry_checkpoints: CheckpointsTable;
   ferry_runs: RunsTable;
+  ferry_pipeline_runs: PipelineRunsTable;
   ferry_dead_letters: DeadLettersTable;
   ferry_staging: StagingTable;
 }
 
 export type RunRow = Selectable<RunsTable>;
+export type PipelineRunRow = Selectable<PipelineRunsTable>;
 export type NewRun = Insertable<RunsTable>;
 export type DeadLetterRow = Selectable<DeadLettersTable>;

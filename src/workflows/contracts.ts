@@ -5,7 +5,7 @@
  * from workflow code.
  */
 import type { StreamPlan } from '../config/define-stream.js';
-import type { Cursor, RunCounts, RunMode, RunStatus } from '../core/types.js';
+import type { Cursor, RunCounts, RunMode, RunRowMode, RunStatus } from '../core/types.js';
 
 export interface SyncStreamInput {
   stream: string;
@@ -32,7 +32,8 @@ export interface CarriedState {
 export interface RunSummary {
   runId: string;
   stream: string;
-  mode: RunMode;
+  /** 'replay': a dead-letter replay (replayDeadLetters), which holds the stream's workflow id too */
+  mode: RunRowMode;
   status: Exclude<RunStatus, 'running'>;
   batches: number;
   records: number;
@@ -43,7 +44,8 @@ export interface RunSummary {
 export interface Progress {
   runId: string;
   stream: string;
-  mode: RunMode;
+  /** 'replay': the stream's workflow is a dead-letter replay (then cursor is { afterDeadLetterId }) */
+  mode: RunRowMode;
   phase: 'starting' | 'syncing' | 'deleting' | 'finishing' | 'done';
   batches: number;
   /** records fetched so far */
@@ -100,7 +102,8 @@ export interface StageOutput {
 }
 
 export interface UpsertBatchInput extends BatchInput {
-  mode: RunMode;
+  /** 'replay' writes every record, also one whose version the binding already has (see upsertBatch) */
+  mode: RunRowMode;
   /** checkpoint to commit with the batch; null: keep the current one */
   checkpoint: Cursor | null;
 }

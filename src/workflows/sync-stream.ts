@@ -1,5 +1,4 @@
 import {
-  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
@@ -7,42 +6,15 @@ import {
   condition,
   continueAsNew,
   isCancellation,
-  proxyActivities,
   setCurrentDetails,
   setHandler,
   uuid4,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
-import type { FerryActivities } from '../activities/index.js';
-import type { StreamPlan } from '../config/define-stream.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
 import { addCounts, formatCounts, zeroCounts } from '../core/types.js';
 import type { BeginRunOutput, CarriedState, Progress, RunSummary, SyncStreamInput } from './contracts.js';
 import { progressQuery } from './definitions.js';
-
-// Before beginRun the stream's own timeouts are unknown. The heartbeat timeout lets a
-// dead worker's attempt be retried within seconds instead of after startToCloseTimeout.
-const startup = proxyActivities<FerryActivities>({
-  startToCloseTimeout: '2m',
-  heartbeatTimeout: '10s',
-  retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
-});
-
-function activitiesFor(plan: StreamPlan) {
-  const options: ActivityOptions = {
-    startToCloseTimeout: plan.timeouts.activity,
-    heartbeatTimeout: plan.timeouts.heartbeat,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { ...plan.retry, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
-  };
-  return proxyActivities<FerryActivities>(options);
-}
-
-/** An activity failure says only "Activity task failed"; the reason is its cause. */
-function describeError(err: unknown): string {
-  return err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
-}
+import { activitiesFor, describeError, startupActivities } from './run-activities.js';
 
 /**
  * One run of one stream (workflow id = stream name, so one run at a time).
@@ -61,12 +33,12 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
     const startedAt = new Date().toISOString();
     let begun: BeginRunOutput;
     try {
-      begun = await startup.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, full: input.full ?? false, batchSize: input.batchSize, startedAt });
+      begun = await startupActivities.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, full: input.full ?? false, batchSize: input.batchSize, startedAt });
     } catch (err) {
       // beginRun opens the run row before checking the stream: close it with the reason.
       const status = isCancellation(err) ? 'cancelled' : 'failed';
       const error = describeError(err);
-      await CancellationScope.nonCancellable(() => startup.finishRun({ runId, status, counts: zeroCounts(), batches: 0, error }));
+      await CancellationScope.nonCancellable(() => startupActivities.finishRun({ runId, status, counts: zeroCounts(), batches: 0, error }));
       if (isCancellation(err)) throw err;
       throw ApplicationFailure.nonRetryable(`stream "${input.stream}" failed: ${error}`, 'StreamRunFailed');
     }

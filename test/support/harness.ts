@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { StreamRegistry } from '../../src/config/load-config.js';
+import type { PipelineDefinition } from '../../src/config/define-pipeline.js';
 import type { StreamDefinition } from '../../src/config/define-stream.js';
 import { connectClient, type TemporalSettings } from '../../src/temporal.js';
 import { createFerryWorker, type FerryWorker } from '../../src/worker.js';
@@ -33,7 +34,7 @@ export interface Harness {
   name(base: string): string;
   settings: TemporalSettings;
   /** starts a worker for these streams (replacing the previous one) */
-  startWorker(streams: readonly StreamDefinition[]): Promise<FerryWorker>;
+  startWorker(streams: readonly StreamDefinition[], pipelines?: readonly PipelineDefinition[]): Promise<FerryWorker>;
   stopWorker(): Promise<void>;
   /** starts a run and waits for its summary */
   run(input: SyncStreamInput): Promise<RunSummary>;
@@ -53,11 +54,11 @@ export async function createHarness(label: string): Promise<Harness> {
     name: (base) => `${base}-${suffix}`,
     client: temporal.client,
     settings,
-    async startWorker(streams) {
+    async startWorker(streams, pipelines = []) {
       await harness.stopWorker();
       const worker = await createFerryWorker({
         settings,
-        streams: new StreamRegistry(streams),
+        streams: new StreamRegistry(streams, pipelines),
         databaseUrl: db.url,
         ...(workflowBundlePath() ? { workflowBundlePath: workflowBundlePath() } : {}),
       });

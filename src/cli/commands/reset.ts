@@ -3,22 +3,24 @@ import { Command } from 'commander';
 import { z } from 'zod';
 import { forgetBindings } from '../../state/bindings.js';
 import { deleteCheckpoint } from '../../state/checkpoints.js';
-import type { CliContext } from '../context.js';
+import { streamWorkflowId } from '../../workflows/ids.js';
+import { printJson, type CliContext } from '../context.js';
 import { CliExit, ExitCode } from '../exit-codes.js';
 
-const optionsSchema = z.object({ bindings: z.boolean().default(false) });
+const optionsSchema = z.object({ bindings: z.boolean().default(false), json: z.boolean().default(false) });
 
 export function resetCommand(ctx: CliContext): Command {
   return new Command('reset')
     .description("forget a stream's checkpoint so the next run starts from the beginning")
     .argument('<stream>', 'stream name')
     .option('--bindings', 'also forget what was written (every record counts as created again)')
+    .option('--json', 'machine-readable output')
     .action(async (stream: string, raw: unknown) => {
       const options = optionsSchema.parse(raw);
       (await ctx.streams()).get(stream);
       const client = await ctx.client();
       const status = await client.workflow
-        .getHandle(stream)
+        .getHandle(streamWorkflowId(stream))
         .describe()
         .then((d) => d.status.name)
         .catch((err: unknown) => {
@@ -29,6 +31,7 @@ export function resetCommand(ctx: CliContext): Command {
       const db = ctx.db();
       const hadCheckpoint = await deleteCheckpoint(db, stream);
       const forgotten = options.bindings ? await forgetBindings(db, stream) : 0;
+      if (options.json) return printJson({ stream, checkpointRemoved: hadCheckpoint, bindingsForgotten: options.bindings ? forgotten : null });
       process.stdout.write(`${stream}: checkpoint ${hadCheckpoint ? 'removed' : 'was not set'}${options.bindings ? `, ${forgotten} bindings forgotten` : ''}\n`);
     });
 }

@@ -1,42 +1,104 @@
+import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { getCheckpoint } from '../../state/checkpoints.js';
-import { countDeadLetters } from '../../state/dead-letters.js';
-import { recentRuns } from '../../state/runs.js';
+import { formatCounts } from '../../core/types.js';
+import type { RunRow } from '../../state/schema.js';
 import { printJson, type CliContext } from '../context.js';
+import { streamStatus, type StreamStatus } from '../stream-status.js';
+import { printTable, type TableCell } from '../table.js';
+import { formatDuration, formatMoment, formatRelative } from '../time-format.js';
 
 const optionsSchema = z.object({ json: z.boolean().default(false), runs: z.coerce.number().int().min(1).max(100).default(5) });
 
+/** Temporal adds live progress and schedules; without it the state store still answers. */
+async function optionalClient(ctx: CliContext): Promise<Client | undefined> {
+  try {
+    return await ctx.client();
+  } catch (err) {
+    process.stderr.write(`ferry: Temporal is not reachable (${err instanceof Error ? err.message : String(err)}): live progress and next scheduled runs are not shown\n`);
+    return undefined;
+  }
+}
+
+function lagText(s: StreamStatus): string {
+  return s.lag ? formatDuration(s.lag.seconds) : '-';
+}
+
+function nextText(s: StreamStatus, temporal: boolean): string {
+  if (!temporal) return '?';
+  if (s.schedule?.paused) return 'paused';
+  return s.nextRunAt ? formatRelative(s.nextRunAt) : '-';
+}
+
+/** The counts of the last run: live ones while it runs. */
+function countsOf(s: StreamStatus): readonly TableCell[] {
+  const c = s.progress?.counts ?? s.lastRun;
+  return c ? [c.created, c.updated, c.skipped, c.deleted, c.failed] : [null, null, null, null, null];
+}
+
+function statusText(s: StreamStatus): string {
+  if (!s.lastRun) return 'never run';
+  if (s.lastRun.status === 'running' && s.progress) return `running (batch ${s.progress.batches})`;
+  return s.lastRun.status;
+}
+
+function printOverview(report: readonly StreamStatus[], temporal: boolean): void {
+  printTable(
+    [
+      { header: 'stream' },
+      { header: 'last run' },
+      { header: 'status' },
+      { header: 'created', align: 'right' },
+      { header: 'updated', align: 'right' },
+      { header: 'skipped', align: 'right' },
+      { header: 'deleted', align: 'right' },
+      { header: 'failed', align: 'right' },
+      { header: 'lag', align: 'right' },
+      { header: 'dead letters', align: 'right' },
+      { header: 'next run' },
+    ],
+    report.map((s) => [s.stream, s.lastRun ? formatRelative(s.lastRun.started_at) : null, statusText(s), ...countsOf(s), lagText(s), s.deadLetters, nextText(s, temporal)]),
+  );
+}
+
+function runLine(r: RunRow): string {
+  const took = r.finished_at ? formatDuration((r.finished_at.getTime() - r.started_at.getTime()) / 1000) : 'running';
+  return (
+    `  ${formatMoment(r.started_at)}  ${r.status.padEnd(9)} ${r.mode.padEnd(11)} ${took.padStart(8)}  ${r.batches} batches, created ${r.created}, updated ${r.updated}, skipped ${r.skipped}, deleted ${r.deleted}, failed ${r.failed}` +
+    `${r.message ? `\n      ${r.message}` : ''}${r.error ? `\n      error: ${r.error}` : ''}\n`
+  );
+}
+
+function printDetails(s: StreamStatus, temporal: boolean): void {
+  const out: string[] = [s.stream];
+  if (s.pair) out.push(`  pair: ${s.pair.name} (${s.pair.direction})`);
+  out.push(`  checkpoint: ${s.checkpoint ? `${JSON.stringify(s.checkpoint.cursor)} (written ${formatMoment(s.checkpoint.updatedAt)})` : 'none'}`);
+  if (s.lag) out.push(`  lag: ${formatDuration(s.lag.seconds)} (${s.lag.basis === 'cursor' ? 'since the checkpoint cursor time' : 'since the checkpoint was written'} ${formatMoment(s.lag.since)})`);
+  out.push(`  dead letters: ${s.deadLetters}`);
+  out.push(`  next run: ${!temporal ? '? (Temporal not reachable)' : s.schedule ? (s.schedule.paused ? `schedule ${s.schedule.id} is paused` : s.nextRunAt ? `${formatMoment(s.nextRunAt)} (${formatRelative(s.nextRunAt)}, schedule ${s.schedule.id})` : `none (schedule ${s.schedule.id})`) : '- (no schedule)'}`);
+  if (s.progress) out.push(`  running now: ${s.progress.phase}, batch ${s.progress.batches}, ${s.progress.records} records — ${formatCounts(s.progress.counts)}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (s.runs.length === 0) process.stdout.write('  runs: none yet\n');
+  for (const r of s.runs) process.stdout.write(runLine(r));
+}
+
 export function statusCommand(ctx: CliContext): Command {
   return new Command('status')
-    .description('last runs, checkpoint and dead-letter count of each stream (or one)')
-    .argument('[stream]', 'stream name')
-    .option('--runs <n>', 'how many recent runs to show per stream', '5')
+    .description('a table of every stream (last run, counts, lag, dead letters, next scheduled run), or the details of one')
+    .argument('[stream]', 'stream name: its checkpoint, lag, schedule and recent runs')
+    .option('--runs <n>', 'how many recent runs to show (and put in --json) per stream', '5')
     .option('--json', 'machine-readable output')
     .action(async (stream: string | undefined, raw: unknown) => {
       const options = optionsSchema.parse(raw);
       const registry = await ctx.streams();
-      const names = stream ? [registry.get(stream).name] : registry.names();
+      const streams = stream ? [registry.get(stream)] : registry.all();
       const db = ctx.db();
-      const report = await Promise.all(
-        names.map(async (name) => ({
-          stream: name,
-          checkpoint: (await getCheckpoint(db, name)) ?? null,
-          deadLetters: await countDeadLetters(db, name),
-          runs: await recentRuns(db, name, options.runs),
-        })),
-      );
+      const client = await optionalClient(ctx);
+      const now = Date.now();
+      const report = await Promise.all(streams.map((s) => streamStatus(s, db, client, options.runs, now)));
       if (options.json) return printJson(report);
-      for (const s of report) {
-        const cp = s.checkpoint ? `${JSON.stringify(s.checkpoint.cursor)} (at ${s.checkpoint.updatedAt.toISOString()})` : 'none';
-        process.stdout.write(`${s.stream}\n  checkpoint: ${cp}\n  dead letters: ${s.deadLetters}\n`);
-        if (s.runs.length === 0) process.stdout.write('  runs: none yet\n');
-        for (const r of s.runs) {
-          const took = r.finished_at ? `${((r.finished_at.getTime() - r.started_at.getTime()) / 1000).toFixed(1)}s` : 'running';
-          process.stdout.write(
-            `  ${r.started_at.toISOString()} ${r.status.padEnd(9)} ${r.mode.padEnd(11)} ${took.padStart(8)}  created ${r.created}, updated ${r.updated}, skipped ${r.skipped}, deleted ${r.deleted}, failed ${r.failed}${r.message ? `\n      ${r.message}` : ''}${r.error ? `\n      error: ${r.error}` : ''}\n`,
-          );
-        }
-      }
+      if (stream) printDetails(report[0]!, client !== undefined);
+      else if (report.length === 0) process.stdout.write('no streams in the config\n');
+      else printOverview(report, client !== undefined);
     });
 }

@@ -1,0 +1,85 @@
+import { keyOf, serializeKey } from '../core/key.js';
+import { versionOf } from '../core/version.js';
+import { failAgain, pageReplay, replayExtent } from '../state/dead-letter-queue.js';
+import { closeAbandonedRuns, insertRun } from '../state/runs.js';
+import { putStage } from '../state/staging.js';
+import type { BeginReplayInput, BeginReplayOutput, StageDeadLettersInput, StageDeadLettersOutput } from '../workflows/replay-contracts.js';
+import type { ActivityDeps } from './deps.js';
+import { heartbeating } from './heartbeat.js';
+import type { RawStage } from './stages.js';
+
+/**
+ * Opens the replay's run row (mode 'replay'), checks the target, and fixes the
+ * extent of the replay. The row comes first, so a replay of a stream this
+ * worker does not know still leaves one (the workflow closes it with the error).
+ * The source is not read: a replay works from the raw records kept in the dead letters.
+ */
+export function beginReplay({ db, streams }: ActivityDeps) {
+  return (input: BeginReplayInput): Promise<BeginReplayOutput> =>
+    heartbeating(async () => {
+      await closeAbandonedRuns(db, input.stream, input.runId);
+      await insertRun(db, { id: input.runId, stream: input.stream, workflowId: input.workflowId, mode: 'replay', startedAt: new Date(input.startedAt) });
+      const stream = streams.get(input.stream);
+      await stream.target.check();
+      const { maxId, count } = await replayExtent(db, { stream: stream.name, ids: input.ids });
+      return { plan: stream.plan, maxId, selected: count };
+    });
+}
+
+/**
+ * Reads one page of the selected dead letters and stages their raw records as
+ * a batch (claim check), keyed and versioned by the stream's current
+ * definition, for validateBatch -> mapBatch -> upsertBatch. The batch id is
+ * derived from the run and the page number only, so a retried attempt stages
+ * the same batch again instead of a second one.
+ *
+ * A dead letter whose raw record no longer yields its key under the stream's
+ * definition (no key value, a changed key, another source system) could not be
+ * resolved by key once written: it is not staged but failed again here, with
+ * a message saying so.
+ */
+export function stageDeadLetters({ db, streams }: ActivityDeps) {
+  return (input: StageDeadLettersInput): Promise<StageDeadLettersOutput> =>
+    heartbeating(async () => {
+      const stream = streams.get(input.stream);
+      const batchId = `${input.runId}:replay.${input.batchNo}`;
+      const page = await pageReplay(db, { stream: stream.name, ids: input.ids }, { afterId: input.afterId, maxId: input.maxId, limit: input.limit + 1 });
+      const done = page.length <= input.limit;
+      const read = page.slice(0, input.limit);
+
+      const records: RawStage = [];
+      const unreplayable: { id: string; error: string }[] = [];
+      for (const letter of read) {
+        const key = keyOf(letter.raw, stream.shape.key);
+        const reason =
+          letter.system !== stream.source.system
+            ? `it was read from system "${letter.system}", and the stream's source is now "${stream.source.system}"`
+            : key === null
+              ? `its record has no value for key field ${stream.shape.key.join(', ')}`
+              : serializeKey(key) !== letter.recordKey
+                ? `under the stream's key (${stream.shape.key.join(', ')}) the record's key is now ${serializeKey(key)}`
+                : undefined;
+        if (reason === undefined && key !== null) {
+          records.push({ key, version: versionOf(letter.raw, stream.version), data: letter.raw });
+        } else {
+          unreplayable.push({
+            id: letter.id,
+            error: `stream "${stream.name}", record ${letter.recordKey}: cannot be replayed: ${reason ?? 'no key'} (discard it: ferry dlq discard ${letter.id})`,
+          });
+        }
+      }
+
+      await db.transaction().execute(async (trx) => {
+        await failAgain(trx, { runId: input.runId, batchId }, unreplayable);
+        await putStage(trx, { runId: input.runId, stream: stream.name, batchId }, 'raw', records);
+      });
+      return {
+        batchId,
+        count: read.length,
+        staged: records.length,
+        unreplayable: unreplayable.length,
+        lastId: read.at(-1)?.id ?? input.afterId,
+        done,
+      };
+    });
+}

@@ -1,0 +1,11 @@
+// Workflow and schedule ids, in one place: the stream lock depends on every
+// starter (CLI, schedule, pipeline, dead-letter replay) using the same id.
+
+/** A stream's run — sync or dead-letter replay — always has this workflow id: one at a time per stream. */
+export const streamWorkflowId = (stream: string): string => stream;
+
+/** A pipeline's run: one at a time per pipeline. */
+export const pipelineWorkflowId = (pipeline: string): string => `pipeline:${pipeline}`;
+
+/** The Temporal Schedule of a stream or pipeline declared with a `schedule`. */
+export const scheduleIdOf = (name: string): string => `ferry:${name}`;

@@ -1,0 +1,30 @@
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import type { FerryActivities } from '../activities/index.js';
+import type { StreamPlan } from '../config/define-stream.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
+
+/**
+ * Activities of a run before its stream's plan is known (beginRun, beginReplay,
+ * and closing a run that failed to begin). The heartbeat timeout lets a dead
+ * worker's attempt be retried within seconds instead of after startToCloseTimeout.
+ */
+export const startupActivities = proxyActivities<FerryActivities>({
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
+  retry: { maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+});
+
+/** Activities of a run with its stream's timeouts and retry policy; configuration errors are never retried. */
+export function activitiesFor(plan: StreamPlan) {
+  return proxyActivities<FerryActivities>({
+    startToCloseTimeout: plan.timeouts.activity,
+    heartbeatTimeout: plan.timeouts.heartbeat,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { ...plan.retry, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+  });
+}
+
+/** An activity failure says only "Activity task failed"; the reason is its cause. */
+export function describeError(err: unknown): string {
+  return err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+}
