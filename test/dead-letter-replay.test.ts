@@ -15,9 +15,10 @@ import { MappingError } from '../src/core/errors.js';
 import type { RunSummary } from '../src/workflows/contracts.js';
 import { runCli, type CliResult } from './support/cli.js';
 import { createCustomerTables, customerSchema, customerStream, seedCustomers } from './support/customers.js';
+import { createGates } from './support/gates.js';
 import { gatedSource, type GatedSource } from './support/gated-source.js';
 import { createHarness, type Harness } from './support/harness.js';
-import { activityAttempts, chainHistories, type History } from './support/history.js';
+import { activityAttempts, chainHistories, historyText } from './support/history.js';
 
 type Tables = { source: string; target: string };
 type MapFn = NonNullable<StreamOptions<typeof customerSchema>['map']>;
@@ -31,7 +32,7 @@ interface GatedTarget extends Target {
 }
 
 function gatedTarget(inner: Target): GatedTarget {
-  const gates = new Map<number, { reached: () => void; released: Promise<void> }>();
+  const gates = createGates();
   let upserts = 0;
   const target: GatedTarget = {
     failNext: 0,
@@ -42,20 +43,9 @@ function gatedTarget(inner: Target): GatedTarget {
     check: () => inner.check(),
     delete: (ids) => inner.delete(ids),
     close: () => inner.close(),
-    hold(n) {
-      let reached!: () => void;
-      let release!: () => void;
-      const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
-      const released = new Promise<void>((resolve) => (release = resolve));
-      gates.set(n, { reached, released });
-      return { reached: reachedPromise, release };
-    },
+    hold: (n) => gates.hold(n),
     async upsert(rows: readonly TargetRow[]): Promise<UpsertResult> {
-      const gate = gates.get(upserts++);
-      if (gate) {
-        gate.reached();
-        await gate.released;
-      }
+      await gates.pass(upserts++);
       if (target.failNext > 0) {
         target.failNext -= 1;
         throw new Error('connection reset by the test');
@@ -130,17 +120,6 @@ async function targetById(h: Harness, table: string): Promise<Map<string, [strin
   return new Map(rows.map((r) => [r.id, [r.name, r.score]]));
 }
 
-/** A history as searchable text: its JSON plus every payload decoded (payloads are where record data would travel). */
-function historyText(history: History): string {
-  const payloads: string[] = [];
-  const visit = (value: unknown): void => {
-    if (value instanceof Uint8Array) payloads.push(Buffer.from(value).toString('utf8'));
-    else if (Array.isArray(value)) value.forEach(visit);
-    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
-  };
-  visit(history);
-  return [JSON.stringify(history), ...payloads].join('\n');
-}
 
 /** The first mapper's rule, relaxed: negative scores down to -100 are clamped to 0; below that refused with a new message. */
 const clampingMap: MapFn = (c) => {

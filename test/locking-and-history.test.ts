@@ -12,25 +12,10 @@ import { runCli } from './support/cli.js';
 import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 import { gatedSource, type GatedSource } from './support/gated-source.js';
 import { createHarness, type Harness } from './support/harness.js';
-import { chainHistories, type History } from './support/history.js';
+import { chainHistories, historyText } from './support/history.js';
 
 type Tables = { source: string; target: string };
 
-/**
- * A history as searchable text: its JSON (failure messages, details), plus the
- * bytes of every payload decoded — payloads are where record data would travel,
- * and JSON.stringify shows them only as base64.
- */
-function historyText(history: History): string {
-  const payloads: string[] = [];
-  const visit = (value: unknown): void => {
-    if (value instanceof Uint8Array) payloads.push(Buffer.from(value).toString('utf8'));
-    else if (Array.isArray(value)) value.forEach(visit);
-    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
-  };
-  visit(history);
-  return [JSON.stringify(history), ...payloads].join('\n');
-}
 
 async function runRows(h: Harness, stream: string) {
   const { rows } = await h.db.pool.query(`select id, status, batches, created, updated, skipped, deleted, failed, message, error from ferry_runs where stream = $1 order by started_at`, [stream]);

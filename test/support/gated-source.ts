@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FetchRequest, Source, SourcePage, SourceShape } from '../../src/connectors/source.js';
+import { createGates } from './gates.js';
 
 /**
  * A real source whose fetches the test can slow down or hold: the worker runs
@@ -16,7 +17,7 @@ export interface GatedSource extends Source {
 }
 
 export function gatedSource(inner: Source, delayMs = 0): GatedSource {
-  const gates = new Map<number, { reached: () => void; released: Promise<void> }>();
+  const gates = createGates();
   let fetches = 0;
   const source: GatedSource = {
     system: inner.system,
@@ -26,21 +27,9 @@ export function gatedSource(inner: Source, delayMs = 0): GatedSource {
     },
     check: (shape: SourceShape) => inner.check(shape),
     close: () => inner.close(),
-    hold(n) {
-      let reached!: () => void;
-      let release!: () => void;
-      const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
-      const released = new Promise<void>((resolve) => (release = resolve));
-      gates.set(n, { reached, released });
-      return { reached: reachedPromise, release };
-    },
+    hold: (n) => gates.hold(n),
     async fetch(request: FetchRequest): Promise<SourcePage> {
-      const n = fetches++;
-      const gate = gates.get(n);
-      if (gate) {
-        gate.reached();
-        await gate.released;
-      }
+      await gates.pass(fetches++);
       if (source.delayMs > 0) await sleep(source.delayMs);
       return inner.fetch(request);
     },

@@ -35,3 +35,19 @@ export function activityAttempts(histories: readonly History[], activityType: st
   }
   return attempts;
 }
+
+/**
+ * A history as searchable text: its JSON (failure messages, details), plus the
+ * bytes of every payload decoded — payloads are where record data would travel,
+ * and JSON.stringify shows them only as base64.
+ */
+export function historyText(history: History): string {
+  const payloads: string[] = [];
+  const visit = (value: unknown): void => {
+    if (value instanceof Uint8Array) payloads.push(Buffer.from(value).toString('utf8'));
+    else if (Array.isArray(value)) value.forEach(visit);
+    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(visit);
+  };
+  visit(history);
+  return [JSON.stringify(history), ...payloads].join('\n');
+}
