@@ -100,7 +100,8 @@ describe('metrics and ferry stats', () => {
       settings: h.settings,
       databaseUrl: h.db.url,
       streams: new StreamRegistry([
-        customerStream(stream, h.db.url, tables),
+        // small batches continuing as new every 2: the SDK's continue-as-new counter (on the dashboard) appears for sure
+        customerStream(stream, h.db.url, tables, { batchSize: 10, continueAsNewEvery: 2 }),
         // its source table does not exist: every run fails at once (a configuration error)
         customerStream(broken, h.db.url, { source: 'no_such_table', target: tables.target }),
         // no cursor: every run is a full pass, no checkpoint

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationToMs, formatMs } from '../core/duration.js';
 
 /**
  * `schedule` of a stream or a pipeline: when `ferry schedule apply` makes
@@ -37,33 +38,6 @@ export interface ResolvedSchedule {
 export const MIN_INTERVAL_MS = 30_000;
 export const MIN_CATCHUP_WINDOW_MS = 10_000;
 export const DEFAULT_CATCHUP_WINDOW = '1h';
-
-// ---- durations ---------------------------------------------------------------------------
-
-const UNIT_MS: Record<string, number> = {
-  ms: 1,
-  s: 1000, sec: 1000, secs: 1000, second: 1000, seconds: 1000,
-  m: 60_000, min: 60_000, mins: 60_000, minute: 60_000, minutes: 60_000,
-  h: 3_600_000, hr: 3_600_000, hrs: 3_600_000, hour: 3_600_000, hours: 3_600_000,
-  d: 86_400_000, day: 86_400_000, days: 86_400_000,
-};
-
-/** '30s', '5 minutes', '1.5h' or milliseconds -> milliseconds; undefined when unreadable. */
-export function durationToMs(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? value : undefined;
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
-  if (!m) return undefined;
-  const unit = UNIT_MS[(m[2] || 'ms').toLowerCase()];
-  return unit === undefined ? undefined : Math.round(Number(m[1]) * unit);
-}
-
-export function formatMs(ms: number): string {
-  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
-  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
 
 // ---- time zones --------------------------------------------------------------------------
 

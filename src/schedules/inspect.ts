@@ -1,6 +1,6 @@
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { StreamRegistry } from '../config/load-config.js';
-import { formatMs } from '../config/schedule.js';
+import { formatMs } from '../core/duration.js';
 import { scheduleIdOf } from '../workflows/ids.js';
 import { describeOrUndefined, ownSchedules } from './apply.js';
 import { desiredSchedules, ferryActionMemo, ferryScheduleMemo, SCHEDULE_ID_PREFIX, type DesiredSchedule } from './desired.js';

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
+import { durationToMs } from '../../core/duration.js';
 import type { CursorStrategy } from '../../connectors/source.js';
 import { noRuns, runWindowStats, type RunWindowStats } from '../../metrics/run-stats.js';
 import { readStreamStates, type LagBasis, type StreamRef } from '../../metrics/stream-state.js';
@@ -7,14 +8,12 @@ import { printJson, type CliContext } from '../context.js';
 import { printTable } from '../table.js';
 import { formatDuration, formatMoment } from '../time-format.js';
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400, w: 604_800 };
-
 /** '24h', '30m', '7d', '2w', '90s' (also '1.5h') -> seconds. */
 const windowSchema = z
   .string()
   .trim()
   .regex(/^\d+(\.\d+)?\s*[smhdw]$/i, "must look like '24h', '30m', '7d' or '2w'")
-  .transform((v) => Number(v.slice(0, -1)) * UNIT_SECONDS[v.slice(-1).toLowerCase()]!)
+  .transform((v) => (durationToMs(v) ?? 0) / 1000)
   .refine((s) => s > 0, 'must be longer than 0');
 
 const optionsSchema = z.object({ since: windowSchema, json: z.boolean().default(false) });
