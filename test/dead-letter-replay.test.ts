@@ -197,7 +197,7 @@ describe('dead-letter queue: list, show, replay, discard', () => {
     const table = await cli('main', 'dlq', 'list', stream);
     assert.equal(table.code, 0, table.stderr);
     const lines = table.stdout.trimEnd().split('\n');
-    assert.match(lines[0] ?? '', /^\s*ID\s+STREAM\s+KEY\s+STAGE\s+ATTEMPTS\s+LAST FAILURE\s+ERROR$/);
+    assert.match(lines[0] ?? '', /^\s*id\s+stream\s+key\s+stage\s+attempts\s+last failure\s+error$/);
     assert.equal(lines.length, 6, table.stdout);
     assert.match(lines[1] ?? '', new RegExp(`^\\s*${ids.k3}\\s+${stream.replace(/[.]/g, '\\.')}\\s+3\\s+validate\\s+1\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+field "email": Invalid email`));
     assert.ok(!lines[1]?.includes('record ["3"]'), 'the error column drops the "stream …, record …:" prefix');
@@ -300,7 +300,7 @@ describe('dead-letter queue: list, show, replay, discard', () => {
     const one = await cli('main', 'dlq', 'replay', ids.k12);
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stdout, new RegExp(`^${stream.replace(/[.]/g, '\\.')}: replay succeeded — created 0, updated 0, skipped 0, deleted 0, failed 1 \\(1 of 1 dead letter, run `));
-    assert.match(one.stdout, /still in the queue \(failed again\):\n\s+ID\s+KEY\s+STAGE\s+ATTEMPTS\s+ERROR\n\s+\d+\s+12\s+map\s+3\s+field "score": score below -100 cannot be clamped/);
+    assert.match(one.stdout, /still in the queue \(failed again\):\n\s+id\s+key\s+stage\s+attempts\s+error\n\s+\d+\s+12\s+map\s+3\s+field "score": score below -100 cannot be clamped/);
     assert.deepEqual((await letters(h, stream)).map((l) => [l.record_key, l.attempts]), [['["3"]', 2], ['["12"]', 3]]);
 
     // the bindings the replay wrote carry the records' versions: a full pass finds them unchanged
@@ -426,7 +426,7 @@ describe('dead-letter queue: list, show, replay, discard', () => {
 
     const byStream = await cli('main', 'dlq', 'discard', stream);
     assert.equal(byStream.code, 0, byStream.stderr);
-    assert.match(byStream.stdout, /^discarded 1 dead letter:\n\s*ID\s+STREAM\s+KEY\s+STAGE\s+ERROR\n/);
+    assert.match(byStream.stdout, /^discarded 1 dead letter:\n\s*id\s+stream\s+key\s+stage\s+error\n/);
     assert.match(byStream.stdout, new RegExp(`\\n\\s*${ids.k12}\\s+\\S+\\s+12\\s+map\\s+field "score"`));
     assert.deepEqual(await letters(h, stream), []);
     const empty = json<{ total: number }>(await cli('main', 'dlq', 'list', stream, '--json'));

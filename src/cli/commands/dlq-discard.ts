@@ -42,10 +42,10 @@ export function dlqDiscardCommand(ctx: CliContext): Command {
       }
       process.stdout.write(`discarded ${discarded.length} dead letter${discarded.length === 1 ? '' : 's'}:\n`);
       const cells = discarded.map((l) => [l.id, l.stream, displayKey(l.recordKey), l.stage, shortError(l)]);
-      const widths = ['ID', 'STREAM', 'KEY', 'STAGE'].map((h, i) => Math.max(h.length, ...cells.map((r) => String(r[i]).length)));
+      const widths = ['id', 'stream', 'key', 'stage'].map((h, i) => Math.max(h.length, ...cells.map((r) => String(r[i]).length)));
       process.stdout.write(
         renderTable(
-          [{ header: 'ID', align: 'right' }, { header: 'STREAM' }, { header: 'KEY', maxWidth: 40 }, { header: 'STAGE' }, { header: 'ERROR', maxWidth: errorWidth(widths) }],
+          [{ header: 'id', align: 'right' }, { header: 'stream' }, { header: 'key', maxWidth: 40 }, { header: 'stage' }, { header: 'error', maxWidth: errorWidth(widths) }],
           cells,
         ),
       );

@@ -27,18 +27,18 @@ export function dlqListCommand(ctx: CliContext): Command {
         return;
       }
       const cells: TableCell[][] = rows.map((l) => [l.id, l.stream, displayKey(l.recordKey), l.stage, l.attempts, formatMoment(l.lastFailedAt), shortError(l)]);
-      const headers = ['ID', 'STREAM', 'KEY', 'STAGE', 'ATTEMPTS', 'LAST FAILURE'];
+      const headers = ['id', 'stream', 'key', 'stage', 'attempts', 'last failure'];
       const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => String(r[i]).length)));
       process.stdout.write(
         renderTable(
           [
-            { header: 'ID', align: 'right' },
-            { header: 'STREAM' },
-            { header: 'KEY', maxWidth: 40 },
-            { header: 'STAGE' },
-            { header: 'ATTEMPTS', align: 'right' },
-            { header: 'LAST FAILURE' },
-            { header: 'ERROR', maxWidth: errorWidth(widths.map((w, i) => (i === 2 ? Math.min(w, 40) : w))) },
+            { header: 'id', align: 'right' },
+            { header: 'stream' },
+            { header: 'key', maxWidth: 40 },
+            { header: 'stage' },
+            { header: 'attempts', align: 'right' },
+            { header: 'last failure' },
+            { header: 'error', maxWidth: errorWidth(widths.map((w, i) => (i === 2 ? Math.min(w, 40) : w))) },
           ],
           cells,
         ),

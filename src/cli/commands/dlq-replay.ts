@@ -135,9 +135,9 @@ function printReports(reports: readonly ReplayReport[], everyStream: boolean): v
         if (still.length === 0) break;
         process.stdout.write(`  still in the queue (failed again):\n`);
         const cells = still.map((l) => [l.id, displayKey(l.recordKey), l.stage, l.attempts, shortError(l)]);
-        const widths = ['ID', 'KEY', 'STAGE', 'ATTEMPTS'].map((h, i) => Math.max(h.length, ...cells.map((c) => String(c[i]).length)));
+        const widths = ['id', 'key', 'stage', 'attempts'].map((h, i) => Math.max(h.length, ...cells.map((c) => String(c[i]).length)));
         const table = renderTable(
-          [{ header: 'ID', align: 'right' }, { header: 'KEY', maxWidth: 40 }, { header: 'STAGE' }, { header: 'ATTEMPTS', align: 'right' }, { header: 'ERROR', maxWidth: errorWidth([4, ...widths]) }],
+          [{ header: 'id', align: 'right' }, { header: 'key', maxWidth: 40 }, { header: 'stage' }, { header: 'attempts', align: 'right' }, { header: 'error', maxWidth: errorWidth([4, ...widths]) }],
           cells,
         );
         process.stdout.write(table.replace(/^(?=.)/gm, '    '));
