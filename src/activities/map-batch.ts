@@ -1,7 +1,7 @@
 import { serializeKey } from '../core/key.js';
 import { RecordError, errorMessage, type FieldIssue } from '../core/errors.js';
 import type { Projection } from '../core/types.js';
-import { putDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
+import type { NewDeadLetter } from '../state/dead-letters.js';
 import { getStage, putStage } from '../state/staging.js';
 import type { BatchInput, StageOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
@@ -18,14 +18,15 @@ function isProjection(value: unknown): value is Projection {
  * Maps the records that passed validation into projections. The schema is
  * applied again to get its parsed output (only the pass/fail decision was
  * staged, to keep staging small); a mapper that throws sends that record to
- * the dead-letter table.
+ * the dead-letter table (staged with the schema's dead letters, committed by upsertBatch).
  */
 export function mapBatch({ db, streams }: ActivityDeps) {
   return (input: BatchInput): Promise<StageOutput> =>
     heartbeating(async () => {
       const stream = streams.get(input.stream);
       const raw = await getStage<RawStage>(db, input.batchId, 'raw');
-      const { passed } = await getStage<ValidStage>(db, input.batchId, 'valid');
+      const valid = await getStage<ValidStage>(db, input.batchId, 'valid');
+      const { passed } = valid;
       const passedSet = new Set(passed);
       const failedKeys = raw.flatMap((r, i) => (passedSet.has(i) ? [] : [r.key ? serializeKey(r.key) : keylessId(input.batchId, i)]));
       const rows: MappedRow[] = [];
@@ -58,9 +59,10 @@ export function mapBatch({ db, streams }: ActivityDeps) {
         }
       }
 
-      await db.transaction().execute(async (trx) => {
-        await putDeadLetters(trx, { stream: stream.name, system: stream.source.system, runId: input.runId, batchId: input.batchId }, letters);
-        await putStage<MappedStage>(trx, { runId: input.runId, stream: stream.name, batchId: input.batchId }, 'mapped', { rows, failedKeys });
+      await putStage<MappedStage>(db, { runId: input.runId, stream: stream.name, batchId: input.batchId }, 'mapped', {
+        rows,
+        failedKeys,
+        letters: [...valid.letters, ...letters],
       });
       return { passed: rows.length, failed: letters.length };
     });

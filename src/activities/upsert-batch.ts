@@ -11,7 +11,8 @@ import { describeRecord } from './validate-batch.js';
 
 /**
  * Writes the changed records to the target, then commits bindings, dead
- * letters, the checkpoint and the batch's result in one state-store
+ * letters (the schema's and the mapper's, staged, and the target's), the
+ * checkpoint and the batch's result in one state-store
  * transaction. The target write is idempotent (upsert by key), so a crash
  * between the two is repaired by the retry; a retry after the commit returns
  * the recorded result instead of counting the batch twice.
@@ -25,7 +26,7 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
       const stream = streams.get(input.stream);
       const scope = { stream: stream.name, system: stream.source.system };
       // Keys are unique: fetchBatch keeps only the last row of a key.
-      const { rows, failedKeys } = await getStage<MappedStage>(db, input.batchId, 'mapped');
+      const { rows, failedKeys, letters: stagedLetters } = await getStage<MappedStage>(db, input.batchId, 'mapped');
       const keys = rows.map((r) => serializeKey(r.key));
       const known = await loadBindings(db, scope, keys);
 
@@ -44,12 +45,12 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
         : { ids: [], rejected: [] };
 
       const rejected = new Map(result.rejected.map((r) => [r.index, r]));
-      const letters: NewDeadLetter[] = [];
+      const targetLetters: NewDeadLetter[] = [];
       if (rejected.size > 0) {
         const raw = await getStage<RawStage>(db, input.batchId, 'raw');
         for (const [index, rejection] of rejected) {
           const row = changed[index] as MappedRow;
-          letters.push({
+          targetLetters.push({
             recordKey: serializeKey(row.key),
             stage: 'target',
             error: `${describeRecord(stream.name, row.key)}: ${rejection.message}`,
@@ -72,9 +73,9 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
         await writeBindings(trx, scope, input.runId, writes);
         if (input.mode === 'full') {
           // Records the source still has but that failed or did not change must survive mirror-delete.
-          await markSeen(trx, scope, input.runId, [...unchangedKeys, ...failedKeys, ...letters.map((l) => l.recordKey)]);
+          await markSeen(trx, scope, input.runId, [...unchangedKeys, ...failedKeys, ...targetLetters.map((l) => l.recordKey)]);
         }
-        await putDeadLetters(trx, { ...scope, runId: input.runId, batchId: input.batchId }, letters);
+        await putDeadLetters(trx, { ...scope, runId: input.runId, batchId: input.batchId }, [...stagedLetters, ...targetLetters]);
         // An unchanged record went through too: B already holds it, so an older dead letter of it is stale.
         await resolveDeadLetters(trx, scope, [...writes.map((w) => w.key), ...unchangedKeys]);
         if (input.checkpoint !== null) await saveCheckpoint(trx, stream.name, input.runId, input.checkpoint);

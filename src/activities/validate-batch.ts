@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { serializeKey } from '../core/key.js';
 import type { FieldIssue } from '../core/errors.js';
-import { putDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
+import type { NewDeadLetter } from '../state/dead-letters.js';
 import { getStage, putStage } from '../state/staging.js';
 import type { BatchInput, StageOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
@@ -23,7 +23,7 @@ export function issuesText(issues: readonly FieldIssue[]): string {
 /** Dead-letter key for a record without a usable key: unique to its place in the batch. */
 export const keylessId = (batchId: string, index: number) => `(no key) ${batchId}#${index}`;
 
-/** Checks every staged record against the stream's zod schema; failures become dead letters. */
+/** Checks every staged record against the stream's zod schema; failures become dead letters (staged for upsertBatch). */
 export function validateBatch({ db, streams }: ActivityDeps) {
   return (input: BatchInput): Promise<StageOutput> =>
     heartbeating(async () => {
@@ -45,10 +45,7 @@ export function validateBatch({ db, streams }: ActivityDeps) {
         const issues = zodIssues(result.error);
         letters.push({ recordKey: serializeKey(record.key), stage: 'validate', error: `${describeRecord(stream.name, record.key)}: ${issuesText(issues)}`, issues, raw: record.data });
       });
-      await db.transaction().execute(async (trx) => {
-        await putDeadLetters(trx, { stream: stream.name, system: stream.source.system, runId: input.runId, batchId: input.batchId }, letters);
-        await putStage<ValidStage>(trx, { runId: input.runId, stream: stream.name, batchId: input.batchId }, 'valid', { passed });
-      });
+      await putStage<ValidStage>(db, { runId: input.runId, stream: stream.name, batchId: input.batchId }, 'valid', { passed, letters });
       return { passed: passed.length, failed: letters.length };
     });
 }

@@ -27,6 +27,14 @@ export interface CarriedState {
   records: number;
   counts: RunCounts;
   startedAt: string;
+  /** the next batch, fetched, validated and mapped while the last one was written */
+  prepared?: PreparedBatch;
+}
+
+/** A batch ready for upsertBatch: its fetch result and the records that failed before the target. */
+export interface PreparedBatch {
+  fetched: FetchBatchOutput;
+  failed: number;
 }
 
 export interface RunSummary {

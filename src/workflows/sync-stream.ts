@@ -11,8 +11,8 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { addCounts, formatCounts, zeroCounts } from '../core/types.js';
-import type { BeginRunOutput, CarriedState, Progress, RunSummary, SyncStreamInput } from './contracts.js';
+import { addCounts, formatCounts, zeroCounts, type Cursor } from '../core/types.js';
+import type { BeginRunOutput, CarriedState, PreparedBatch, Progress, RunSummary, SyncStreamInput } from './contracts.js';
 import { progressQuery } from './definitions.js';
 import { activitiesFor, describeError, startupActivities } from './run-activities.js';
 
@@ -26,8 +26,11 @@ import { activitiesFor, describeError, startupActivities } from './run-activitie
 export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
   const info = workflowInfo();
   let state: CarriedState;
+  let carriedPrepared: PreparedBatch | undefined;
   if (input.carried) {
-    state = input.carried;
+    const { prepared: carried, ...rest } = input.carried;
+    state = rest;
+    carriedPrepared = carried;
   } else {
     const runId = uuid4();
     const startedAt = new Date().toISOString();
@@ -63,6 +66,31 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
     return { runId, stream: plan.stream, mode, status, batches: state.batches, records: state.records, counts: state.counts, ...(message ? { message } : {}) };
   };
 
+  /**
+   * Fetch, validate and map of one batch: everything but the write. It has no
+   * effect outside staging (its dead letters are staged too), so the next
+   * batch can be prepared while this one is written; writes stay in order.
+   */
+  const prepare = (batchNo: number, cursor: Cursor | null): Promise<PreparedBatch> => {
+    const preparing = CancellationScope.nonCancellable(async () => {
+      const fetched = await acts.fetchBatch({ stream: plan.stream, runId, batchNo, mode, cursor, rewind: batchNo === 0 && mode === 'incremental', limit: plan.batchSize });
+      const ref = { stream: plan.stream, runId, batchId: fetched.batchId };
+      const validated = await acts.validateBatch(ref);
+      const mapped = await acts.mapBatch(ref);
+      return { fetched, failed: validated.failed + mapped.failed };
+    });
+    // Awaited later: a rejection meanwhile must not count as unhandled (it would fail the workflow task).
+    preparing.catch(() => undefined);
+    return preparing;
+  };
+  let ahead: Promise<PreparedBatch> | undefined = carriedPrepared ? Promise.resolve(carriedPrepared) : undefined;
+  let prepared: PreparedBatch | undefined;
+  /** Lets a batch being prepared ahead finish, so that nothing is staged after the run is closed. */
+  const settleAhead = async () => {
+    await ahead?.catch(() => undefined);
+    ahead = undefined;
+  };
+
   const root = CancellationScope.current();
   let batchesThisExecution = 0;
   let done = false;
@@ -70,43 +98,42 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
     phase = 'syncing';
     while (!done) {
       if (root.consideredCancelled) {
+        await settleAhead();
         await finish('cancelled', 'cancelled between batches; the checkpoint is at the last committed batch');
         throw new CancelledFailure(`stream "${plan.stream}" cancelled after batch ${state.batches}`);
       }
       const batchNo = state.batches;
       // A batch is never cut in half: cancellation is honoured between batches.
-      const outcome = await CancellationScope.nonCancellable(async () => {
-        const fetched = await acts.fetchBatch({
-          stream: plan.stream,
-          runId,
-          batchNo,
-          mode,
-          cursor: state.cursor,
-          rewind: batchNo === 0 && mode === 'incremental',
-          limit: plan.batchSize,
-        });
-        const ref = { stream: plan.stream, runId, batchId: fetched.batchId };
-        const validated = await acts.validateBatch(ref);
-        const mapped = await acts.mapBatch(ref);
-        const upserted = await acts.upsertBatch({ ...ref, mode, checkpoint: plan.incremental ? fetched.next : null });
-        // superseded is absent from fetch results recorded before it existed (runs in flight across an upgrade).
-        const skipped = upserted.skipped + (fetched.superseded ?? 0);
-        return { fetched, counts: { ...upserted, skipped, failed: upserted.failed + validated.failed + mapped.failed } };
-      });
+      const batch = await (ahead ?? prepare(batchNo, state.cursor));
+      ahead = !batch.fetched.done && !root.consideredCancelled ? prepare(batchNo + 1, batch.fetched.next) : undefined;
+      const upserted = await CancellationScope.nonCancellable(() =>
+        acts.upsertBatch({ stream: plan.stream, runId, batchId: batch.fetched.batchId, mode, checkpoint: plan.incremental ? batch.fetched.next : null }),
+      );
+      // superseded is absent from fetch results recorded before it existed (runs in flight across an upgrade).
+      const skipped = upserted.skipped + (batch.fetched.superseded ?? 0);
       state = {
         ...state,
-        cursor: outcome.fetched.next,
+        cursor: batch.fetched.next,
         batches: batchNo + 1,
-        records: state.records + outcome.fetched.count,
-        counts: addCounts(state.counts, outcome.counts),
+        records: state.records + batch.fetched.count,
+        counts: addCounts(state.counts, { ...upserted, skipped, failed: upserted.failed + batch.failed }),
       };
-      done = outcome.fetched.done;
+      done = batch.fetched.done;
       batchesThisExecution += 1;
       setCurrentDetails(`batch ${state.batches}, ${state.records} records — ${formatCounts(state.counts)}`);
 
       // A cancel that arrived during this batch is honoured at the top of the loop: continuing
       // as new would drop it (and the run row with it).
-      if (!done && !root.consideredCancelled && (batchesThisExecution >= plan.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) break;
+      if (!done && !root.consideredCancelled && (batchesThisExecution >= plan.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) {
+        // The batch prepared ahead goes to the next execution, unless a cancel arrives while it is
+        // being finished: then the top of the loop honours it.
+        const next = ahead ? await ahead : undefined;
+        if (!root.consideredCancelled) {
+          prepared = next;
+          ahead = undefined;
+          break;
+        }
+      }
     }
 
     if (done) {
@@ -120,6 +147,7 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
       return await finish(warning ? 'warning' : 'succeeded', warning);
     }
   } catch (err) {
+    await settleAhead();
     if (isCancellation(err)) {
       if (finished) throw err;
       await finish('cancelled', 'cancelled; the checkpoint is at the last committed batch');
@@ -132,5 +160,5 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
   }
 
   await condition(allHandlersFinished);
-  return continueAsNew<typeof syncStream>({ stream: input.stream, carried: state });
+  return continueAsNew<typeof syncStream>({ stream: input.stream, carried: prepared ? { ...state, prepared } : state });
 }
