@@ -18,10 +18,11 @@ import { activitiesFor, describeError, startupActivities } from './run-activitie
 
 /**
  * One run of one stream (workflow id = stream name, so one run at a time).
- * Pages through the source batch by batch — fetch, validate, map, upsert —
- * with records staged in the state store and only references, cursors and
- * counts in history; continues as new every few batches; after a complete
- * pass, mirror-deletes within the guard; always leaves a run row.
+ * Pages through the source batch by batch — fetch, validate, map, upsert,
+ * the next batch prepared while one is written — with records staged in the
+ * state store and only references, cursors and counts in history; continues
+ * as new every few batches; after a complete pass, mirror-deletes within the
+ * guard; always leaves a run row.
  */
 export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
   const info = workflowInfo();
