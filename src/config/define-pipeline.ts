@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.js';
-import { isStreamDefinition, type StreamDefinition } from './define-stream.js';
+import { isStreamDefinition, nameSchema, type StreamDefinition } from './define-stream.js';
 import { scheduleSchema, type ResolvedSchedule, type ScheduleConfig } from './schedule.js';
 
 /** What a step does when one of its streams fails: stop the pipeline (default), or go on to the next step. */
@@ -56,7 +56,7 @@ export function isPipelineDefinition(value: unknown): value is PipelineDefinitio
 const policy = z.enum(['stop', 'continue']);
 
 const pipelineOptionsSchema = z.object({
-  name: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:\-/>]+$/, 'may hold letters, digits and . _ : - / > only'),
+  name: nameSchema,
   // each step is checked by resolveStep, which can say which form was meant
   steps: z.array(z.unknown()).min(1, 'a pipeline needs at least one step'),
   onFailure: policy.default('stop'),

@@ -114,8 +114,11 @@ const hasMethods = (...names: string[]) =>
     { message: `must be an object with ${names.map((n) => `${n}()`).join(', ')}` },
   );
 
+/** A stream, pair or pipeline name: also part of Temporal workflow and schedule ids. */
+export const nameSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:\-/>]+$/, 'may hold letters, digits and . _ : - / > only');
+
 const streamOptionsSchema = z.object({
-  name: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:\-/>]+$/, 'may hold letters, digits and . _ : - / > only'),
+  name: nameSchema,
   source: hasMethods('check', 'fetch', 'close'),
   schema: z.custom<z.ZodType>((v) => v instanceof z.ZodType, { message: 'must be a zod schema' }),
   map: z.function().optional(),
@@ -152,7 +155,7 @@ const streamOptionsSchema = z.object({
     .object({ activity: duration.default('10m'), heartbeat: duration.default('30s') })
     .default({ activity: '10m', heartbeat: '30s' }),
   schedule: scheduleSchema.optional(),
-  pair: z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:\-/>]+$/, 'may hold letters, digits and . _ : - / > only').optional(),
+  pair: nameSchema.optional(),
   direction: z.enum(['import', 'export']).optional(),
 });
 

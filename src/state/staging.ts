@@ -27,6 +27,7 @@ function remember(id: string, value: unknown): void {
 }
 
 const cacheId = (batchId: string, stage: StageName) => `${batchId}/${stage}`;
+const cacheable = (stage: StageName) => stage !== 'committed';
 
 export async function putStage<T>(db: StateDb, ref: BatchRef, stage: StageName, value: T): Promise<void> {
   const payload = Buffer.from(JSON.stringify(value));
@@ -35,12 +36,12 @@ export async function putStage<T>(db: StateDb, ref: BatchRef, stage: StageName, 
     .values({ batch_id: ref.batchId, stage, run_id: ref.runId, stream: ref.stream, payload })
     .onConflict((oc) => oc.columns(['batch_id', 'stage']).doUpdateSet({ payload }))
     .execute();
-  if (stage !== 'committed') remember(cacheId(ref.batchId, stage), value);
+  if (cacheable(stage)) remember(cacheId(ref.batchId, stage), value);
 }
 
 export async function findStage<T>(db: StateDb, batchId: string, stage: StageName): Promise<T | undefined> {
   const id = cacheId(batchId, stage);
-  if (stage !== 'committed' && cache.has(id)) return cache.get(id) as T;
+  if (cacheable(stage) && cache.has(id)) return cache.get(id) as T;
   const row = await db
     .selectFrom('ferry_staging')
     .select('payload')
@@ -49,7 +50,7 @@ export async function findStage<T>(db: StateDb, batchId: string, stage: StageNam
     .executeTakeFirst();
   if (!row) return undefined;
   const value = JSON.parse(row.payload.toString('utf8')) as T;
-  if (stage !== 'committed') remember(id, value);
+  if (cacheable(stage)) remember(id, value);
   return value;
 }
 

@@ -15,8 +15,8 @@ import { addCounts, formatCounts, zeroCounts } from '../core/types.js';
 import type { Progress, RunSummary } from './contracts.js';
 import { progressQuery } from './definitions.js';
 import { streamWorkflowId } from './ids.js';
-import type { BeginReplayOutput, ReplayCarriedState, ReplayDeadLettersInput } from './replay-contracts.js';
-import { activitiesFor, describeError, startupActivities } from './run-activities.js';
+import type { ReplayCarriedState, ReplayDeadLettersInput } from './replay-contracts.js';
+import { activitiesFor, beginOrClose, describeError, startupActivities } from './run-activities.js';
 
 /**
  * Replays a stream's dead letters (all, or the given ids) with the stream's
@@ -44,16 +44,9 @@ export async function replayDeadLetters(input: ReplayDeadLettersInput): Promise<
     }
     const runId = uuid4();
     const startedAt = new Date().toISOString();
-    let begun: BeginReplayOutput;
-    try {
-      begun = await startupActivities.beginReplay({ stream: input.stream, runId, workflowId: info.workflowId, ids: input.ids, startedAt });
-    } catch (err) {
-      const status = isCancellation(err) ? 'cancelled' : 'failed';
-      const error = describeError(err);
-      await CancellationScope.nonCancellable(() => startupActivities.finishRun({ runId, status, counts: zeroCounts(), batches: 0, error }));
-      if (isCancellation(err)) throw err;
-      throw ApplicationFailure.nonRetryable(`replay of stream "${input.stream}" failed: ${error}`, 'ReplayFailed');
-    }
+    const begun = await beginOrClose(runId, `replay of stream "${input.stream}"`, 'ReplayFailed', () =>
+      startupActivities.beginReplay({ stream: input.stream, runId, workflowId: info.workflowId, ids: input.ids, startedAt }),
+    );
     state = { runId, plan: begun.plan, maxId: begun.maxId, afterId: '0', selected: begun.selected, batches: 0, records: 0, counts: zeroCounts(), startedAt };
   }
   const { plan, runId } = state;

@@ -1,7 +1,8 @@
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { FerryActivities } from '../activities/index.js';
 import type { StreamPlan } from '../config/define-stream.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
+import { zeroCounts } from '../core/types.js';
 
 /**
  * Activities of a run before its stream's plan is known (beginRun, beginReplay,
@@ -27,4 +28,21 @@ export function activitiesFor(plan: StreamPlan) {
 /** An activity failure says only "Activity task failed"; the reason is its cause. */
 export function describeError(err: unknown): string {
   return err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+}
+
+/**
+ * Runs the activity that opens a run (beginRun, beginReplay). It writes the run
+ * row before checking anything, so when it fails the row is closed here with
+ * the reason, and the workflow fails (or stays cancelled) without retrying.
+ */
+export async function beginOrClose<T>(runId: string, what: string, failureType: string, begin: () => Promise<T>): Promise<T> {
+  try {
+    return await begin();
+  } catch (err) {
+    const status = isCancellation(err) ? 'cancelled' : 'failed';
+    const error = describeError(err);
+    await CancellationScope.nonCancellable(() => startupActivities.finishRun({ runId, status, counts: zeroCounts(), batches: 0, error }));
+    if (isCancellation(err)) throw err;
+    throw ApplicationFailure.nonRetryable(`${what} failed: ${error}`, failureType);
+  }
 }

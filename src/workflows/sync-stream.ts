@@ -12,9 +12,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { addCounts, formatCounts, zeroCounts, type Cursor } from '../core/types.js';
-import type { BeginRunOutput, CarriedState, PreparedBatch, Progress, RunSummary, SyncStreamInput } from './contracts.js';
+import type { CarriedState, PreparedBatch, Progress, RunSummary, SyncStreamInput } from './contracts.js';
 import { progressQuery } from './definitions.js';
-import { activitiesFor, describeError, startupActivities } from './run-activities.js';
+import { activitiesFor, beginOrClose, describeError, startupActivities } from './run-activities.js';
 
 /**
  * One run of one stream (workflow id = stream name, so one run at a time).
@@ -35,17 +35,9 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
   } else {
     const runId = uuid4();
     const startedAt = new Date().toISOString();
-    let begun: BeginRunOutput;
-    try {
-      begun = await startupActivities.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, full: input.full ?? false, batchSize: input.batchSize, startedAt });
-    } catch (err) {
-      // beginRun opens the run row before checking the stream: close it with the reason.
-      const status = isCancellation(err) ? 'cancelled' : 'failed';
-      const error = describeError(err);
-      await CancellationScope.nonCancellable(() => startupActivities.finishRun({ runId, status, counts: zeroCounts(), batches: 0, error }));
-      if (isCancellation(err)) throw err;
-      throw ApplicationFailure.nonRetryable(`stream "${input.stream}" failed: ${error}`, 'StreamRunFailed');
-    }
+    const begun = await beginOrClose(runId, `stream "${input.stream}"`, 'StreamRunFailed', () =>
+      startupActivities.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, full: input.full ?? false, batchSize: input.batchSize, startedAt }),
+    );
     state = { runId, plan: begun.plan, mode: begun.mode, cursor: begun.cursor, batches: 0, records: 0, counts: zeroCounts(), startedAt };
   }
   const { plan, runId, mode } = state;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { survivesCutConnections } from '../../src/connectors/postgres/pool.js';
 
 const ADMIN_URL = process.env.FERRY_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -22,8 +23,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   // pool.end() resolves before its idle clients have finished closing; the forced drop
   // below can cut one mid-close, and an unheard 'error' would crash the test process.
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  survivesCutConnections(pool);
   return {
     name,
     url,
