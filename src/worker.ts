@@ -5,10 +5,11 @@ import { loadConfig, type StreamRegistry } from './config/load-config.js';
 import { metricsSettings, serveSdkMetrics } from './metrics/settings.js';
 import type { MetricsListen } from './metrics/server.js';
 import { startWorkerMetrics } from './metrics/worker-metrics.js';
-import { createStateDb, type StateDb } from './state/db.js';
+import { createStateDb, databaseUrl, StateStoreUnavailableError, type StateDb } from './state/db.js';
 import { migrateToLatest } from './state/migrate.js';
+import { FerryError } from './core/errors.js';
 import { logger } from './logger.js';
-import { temporalSettings, type TemporalSettings } from './temporal.js';
+import { connectionOptions, describeSettings, temporalSettings, TemporalUnreachableError, type TemporalSettings } from './temporal.js';
 
 export interface FerryWorker {
   worker: Worker;
@@ -39,8 +40,12 @@ export interface FerryWorkerOptions {
 export async function createFerryWorker(options: FerryWorkerOptions = {}): Promise<FerryWorker> {
   const settings = options.settings ?? temporalSettings();
   const streams = options.streams ?? (await loadConfig(options.configFile));
-  const db = createStateDb(options.databaseUrl);
-  const applied = await migrateToLatest(db);
+  const url = options.databaseUrl ?? databaseUrl();
+  const db = createStateDb(url);
+  const applied = await migrateToLatest(db).catch(async (err: unknown) => {
+    await db.destroy();
+    throw new StateStoreUnavailableError(url, err);
+  });
   if (applied.applied.length) logger.info({ migrations: applied.applied }, 'state store migrated');
 
   const bundlePath = options.workflowBundlePath ?? process.env.FERRY_WORKFLOW_BUNDLE;
@@ -53,7 +58,7 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
     await metrics?.close();
     throw err;
   };
-  const connection = await NativeConnection.connect({ address: settings.address }).catch(closeMetricsAndThrow);
+  const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: unknown) => closeMetricsAndThrow(new TemporalUnreachableError(settings, err)));
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
@@ -94,13 +99,15 @@ async function main(): Promise<void> {
       ferry.shutdown();
     });
   }
-  logger.info({ ...settings, streams: ferry.streams.names() }, 'ferry worker running');
+  logger.info({ ...describeSettings(settings), streams: ferry.streams.names() }, 'ferry worker running');
   await ferry.run();
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err: unknown) => {
-    logger.error({ err }, 'worker failed');
+    // ferry's own errors say what to do in one line; anything else is a bug: keep its stack.
+    if (err instanceof FerryError) logger.error(`worker failed: ${err.message}`);
+    else logger.error({ err }, 'worker failed');
     process.exitCode = 1;
   });
 }
