@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
@@ -42,23 +43,23 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
   const streams = options.streams ?? (await loadConfig(options.configFile));
   const url = options.databaseUrl ?? databaseUrl();
   const db = createStateDb(url);
-  const applied = await migrateToLatest(db).catch(async (err: unknown) => {
-    await db.destroy();
-    throw new StateStoreUnavailableError(url, err);
-  });
+  let metrics: Awaited<ReturnType<typeof startWorkerMetrics>> | undefined;
+  /** On a failed start, nothing may stay open: the process must be able to exit at once. */
+  const closeAndThrow = async (err: unknown): Promise<never> => {
+    await Promise.allSettled([metrics?.close(), db.destroy(), options.streams ? undefined : streams.close()]);
+    throw err;
+  };
+  const applied = await migrateToLatest(db).catch((err: unknown) => closeAndThrow(new StateStoreUnavailableError(url, err)));
   if (applied.applied.length) logger.info({ migrations: applied.applied }, 'state store migrated');
 
   const bundlePath = options.workflowBundlePath ?? process.env.FERRY_WORKFLOW_BUNDLE;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = bundlePath
     ? { workflowBundle: { codePath: bundlePath } }
-    : { workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)) };
+    : // index.ts under tsx, index.js when compiled
+      { workflowsPath: fileURLToPath(new URL(`./workflows/index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url)) };
 
-  const metrics = options.metrics ? await startWorkerMetrics({ db, streams, logger, listen: options.metrics }) : undefined;
-  const closeMetricsAndThrow = async (err: unknown): Promise<never> => {
-    await metrics?.close();
-    throw err;
-  };
-  const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: unknown) => closeMetricsAndThrow(new TemporalUnreachableError(settings, err)));
+  metrics = options.metrics ? await startWorkerMetrics({ db, streams, logger, listen: options.metrics }).catch(closeAndThrow) : undefined;
+  const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: unknown) => closeAndThrow(new TemporalUnreachableError(settings, err)));
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
@@ -68,7 +69,10 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
     // Let a running batch finish on shutdown instead of cancelling it at once (the SDK default is 0).
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: 20,
-  }).catch(closeMetricsAndThrow);
+  }).catch(async (err: unknown) => {
+    await connection.close();
+    return closeAndThrow(err);
+  });
 
   return {
     worker,
