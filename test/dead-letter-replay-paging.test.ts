@@ -9,6 +9,7 @@ import type { RunSummary } from '../src/workflows/contracts.js';
 import { runCli } from './support/cli.js';
 import { createCustomerTables, customerStream, seedCustomers } from './support/customers.js';
 import { createHarness, type Harness } from './support/harness.js';
+import { activityAttempts, chainHistories } from './support/history.js';
 
 interface ReplayJson {
   stream: string;
@@ -34,7 +35,7 @@ describe('dead-letter replay paging', () => {
     tables = await createCustomerTables(h.db.pool);
     await h.startWorker([
       customerStream(stream, h.db.url, tables, {
-        // 5 per page and continue-as-new every 3 pages: 48 dead letters take 10 pages over 4 executions
+        // 5 per page and continue-as-new every 3 pages (or sooner): 48 dead letters take 10 pages over 4 executions or more
         batchSize: 5,
         continueAsNewEvery: 3,
         map: (c) => {
@@ -59,7 +60,7 @@ describe('dead-letter replay paging', () => {
     return rows.map((r) => Number(r.id));
   }
 
-  it('replays every dead letter across ten pages and four executions with ids from 1 to 5 digits; the held ones remain, counted, exit 7', async () => {
+  it('replays every dead letter across ten pages and several executions with ids from 1 to 5 digits; the held ones remain, counted, exit 7', async () => {
     // 4 syncs of 12 new customers, each refused whole, with the id sequence moved just below 10, 100, 1000, 10000
     for (const [i, boundary] of [10, 100, 1_000, 10_000].entries()) {
       await h.db.pool.query(`select setval('ferry_dead_letters_id_seq', $1)`, [boundary - 7]);
@@ -89,6 +90,9 @@ describe('dead-letter replay paging', () => {
     );
     assert.equal(summary.records, 48, 'all 48 read');
     assert.equal(summary.batches, 10);
+    const chain = await chainHistories(h.client, stream);
+    assert.ok(chain.length >= 4, `the keyset position crossed continue-as-new: ${chain.length} executions`);
+    assert.deepEqual(activityAttempts(chain, 'countReplayLeft'), [1], 'what is left is counted once, at the end');
     assert.deepEqual({ ...summary.counts }, { created: 43, updated: 0, skipped: 0, deleted: 0, failed: 5 });
     assert.deepEqual(summary.deadLetters, { selected: 48, replayed: 43, remaining: 5 });
     assert.equal(summary.status, 'warning');
