@@ -129,7 +129,7 @@ export async function replayDeadLetters(input: ReplayDeadLettersInput): Promise<
       if (!done && !root.consideredCancelled && (batchesThisExecution >= plan.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) break;
     }
     if (done) {
-      if (state.records === 0) return await finish('succeeded', 'nothing to replay: no dead letters selected');
+      if (state.selected === 0) return await finish('succeeded', 'nothing to replay: no dead letters selected');
       if (!patched('replay-counts-what-it-leaves')) {
         // histories of replays begun before the count existed: their message, unchanged
         const { failed } = state.counts;
