@@ -96,15 +96,16 @@ interface LetterRow {
 
 async function letters(h: Harness, stream: string): Promise<LetterRow[]> {
   const { rows } = await h.db.pool.query<LetterRow>(
-    `select id::text as id, record_key, stage, error, issues, attempts, run_id, first_failed_at, last_failed_at
-     from ferry_dead_letters where stream = $1 order by id`,
+    `select id, record_key, stage, error, issues, attempts, run_id, first_failed_at, last_failed_at
+     from ferry_dead_letters where stream = $1 order by id`, // id: bigint, ordered as a number (pg gives it as a string)
     [stream],
   );
   return rows;
 }
 
-function json<T>(r: CliResult): T {
-  assert.equal(r.code, 0, `exit code; stderr: ${r.stderr}`);
+/** The command's JSON output, once its exit code is checked (7: a replay left dead letters in the queue). */
+function json<T>(r: CliResult, code = 0): T {
+  assert.equal(r.code, code, `exit code; stderr: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }
 
@@ -244,16 +245,17 @@ describe('dead-letter queue: list, show, replay, discard', () => {
     maps.main = clampingMap;
     await startWorker();
 
-    const out = json<{ replays: ReplayJson[] }>(await cli('main', 'dlq', 'replay', stream, '--json'));
+    const out = json<{ replays: ReplayJson[] }>(await cli('main', 'dlq', 'replay', stream, '--json'), 7);
     assert.equal(out.replays.length, 1);
     const replay = out.replays[0] as ReplayJson;
-    assert.equal(replay.outcome, 'succeeded');
+    assert.equal(replay.outcome, 'incomplete', 'two of the four stay in the queue');
     assert.equal(replay.selected, 4);
     assert.equal(replay.workflowId, stream, 'the replay holds the stream lock: its workflow id is the stream name');
     const summary = replay.summary as RunSummary;
     assert.equal(summary.mode, 'replay');
     assert.equal(summary.records, 4);
     assert.deepEqual({ ...summary.counts }, { created: 2, updated: 0, skipped: 0, deleted: 0, failed: 2 });
+    assert.deepEqual(summary.deadLetters, { selected: 4, replayed: 2, remaining: 2 });
     assert.deepEqual(replay.stillFailing?.map((l) => l.key), [['3'], ['12']]);
 
     // 6 and 9 reached the target, with the current mapper's projection
@@ -286,9 +288,9 @@ describe('dead-letter queue: list, show, replay, discard', () => {
     const run = (await h.db.pool.query(`select workflow_id, mode, status, batches, created, updated, skipped, deleted, failed, message, finished_at from ferry_runs where id = $1`, [summary.runId])).rows[0];
     assert.equal(run.workflow_id, stream);
     assert.equal(run.mode, 'replay');
-    assert.equal(run.status, 'succeeded');
+    assert.equal(run.status, 'warning', 'dead letters it was asked to replay remain');
     assert.deepEqual([run.batches, run.created, run.updated, run.skipped, run.deleted, run.failed], [1, 2, 0, 0, 0, 2]);
-    assert.match(run.message, /replayed 4 dead letters: 2 went through, 2 failed again/);
+    assert.equal(run.message, 'replayed 2 of 4 selected dead letters; 2 remain in the queue (2 failed again)');
     assert.ok(run.finished_at);
     // the checkpoint did not move; the run's staging is gone
     const checkpointAfter = (await h.db.pool.query(`select cursor, run_id, updated_at from ferry_checkpoints where stream = $1`, [stream])).rows[0];
@@ -298,8 +300,8 @@ describe('dead-letter queue: list, show, replay, discard', () => {
 
     // a replay of one id, in text: that record only
     const one = await cli('main', 'dlq', 'replay', ids.k12);
-    assert.equal(one.code, 0, one.stderr);
-    assert.match(one.stdout, new RegExp(`^${stream.replace(/[.]/g, '\\.')}: replay succeeded — created 0, updated 0, skipped 0, deleted 0, failed 1 \\(1 of 1 dead letter, run `));
+    assert.equal(one.code, 7, one.stderr);
+    assert.match(one.stdout, new RegExp(`^${stream.replace(/[.]/g, '\\.')}: replay incomplete — created 0, updated 0, skipped 0, deleted 0, failed 1; 0 of 1 dead letter replayed, 1 left in the queue \\(run `));
     assert.match(one.stdout, /still in the queue \(failed again\):\n\s+id\s+key\s+stage\s+attempts\s+error\n\s+\d+\s+12\s+map\s+3\s+field "score": score below -100 cannot be clamped/);
     assert.deepEqual((await letters(h, stream)).map((l) => [l.record_key, l.attempts]), [['["3"]', 2], ['["12"]', 3]]);
 
@@ -333,6 +335,8 @@ describe('dead-letter queue: list, show, replay, discard', () => {
     await startWorker();
     const out = json<{ replays: ReplayJson[] }>(await cli('version', 'dlq', 'replay', stream, '--json'));
     assert.deepEqual({ ...out.replays[0]?.summary?.counts }, { created: 0, updated: 1, skipped: 0, deleted: 0, failed: 0 });
+    assert.equal(out.replays[0]?.outcome, 'succeeded');
+    assert.deepEqual(out.replays[0]?.summary?.deadLetters, { selected: 1, replayed: 1, remaining: 0 });
     assert.deepEqual(out.replays[0]?.stillFailing, []);
     const target = await targetById(h, tables.target);
     assert.deepEqual(target.get('2'), ['Customer 2 (v3)', 2]);
@@ -394,7 +398,7 @@ describe('dead-letter queue: list, show, replay, discard', () => {
 
     // a transient target error: upsertBatch is retried, and the failure is still counted once
     lockTarget.failNext = 1;
-    const retried = json<{ replays: ReplayJson[] }>(await cli('lock', 'dlq', 'replay', stream, '--json')).replays[0]?.summary as RunSummary;
+    const retried = json<{ replays: ReplayJson[] }>(await cli('lock', 'dlq', 'replay', stream, '--json'), 7).replays[0]?.summary as RunSummary;
     assert.deepEqual({ ...retried.counts }, { created: 0, updated: 0, skipped: 0, deleted: 0, failed: 1 });
     assert.deepEqual(activityAttempts(await chainHistories(h.client, stream), 'upsertBatch'), [2]);
     assert.deepEqual((await letters(h, stream)).map((l) => [l.record_key, l.attempts, l.run_id]), [['["4"]', 3, retried.runId]]);
@@ -452,7 +456,7 @@ describe('dead-letter queue: list, show, replay, discard', () => {
 
     maps.canary = clampingMap;
     await startWorker();
-    const out = json<{ replays: ReplayJson[] }>(await cli('canary', 'dlq', 'replay', '--json'));
+    const out = json<{ replays: ReplayJson[] }>(await cli('canary', 'dlq', 'replay', '--json'), 7);
     const replay = out.replays.find((r) => r.stream === stream);
     assert.equal(out.replays.length, 1, 'no argument: every stream of the config with dead letters');
     assert.deepEqual({ ...replay?.summary?.counts }, { created: 7, updated: 0, skipped: 0, deleted: 0, failed: 1 });

@@ -28,7 +28,7 @@ async function checkpointOf(h: Harness, stream: string): Promise<unknown> {
 
 /** The cursor the source makes after the n-th row in keyset order (updated_at, id). */
 async function cursorAfterRow(h: Harness, table: string, n: number): Promise<unknown> {
-  const { rows } = await h.db.pool.query(`select id::text as id, updated_at::text as v from ${table} order by updated_at, id offset $1 limit 1`, [n - 1]);
+  const { rows } = await h.db.pool.query(`select id::text as id, updated_at::text as v from ${table} t order by t.updated_at, t.id offset $1 limit 1`, [n - 1]);
   return { value: rows[0].v, key: [rows[0].id] };
 }
 

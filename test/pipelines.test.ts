@@ -13,7 +13,7 @@ import type { PipelineSummary } from '../src/workflows/pipeline-contracts.js';
 import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 import { gatedSource, type GatedSource } from './support/gated-source.js';
 import { createHarness, type Harness } from './support/harness.js';
-import { executions, ferry, pipelineRows, runRows, startPipeline, type SchedulingFixture } from './support/scheduling.js';
+import { ferry, pipelineRows, runRows, settledExecutionCount, startPipeline, type SchedulingFixture } from './support/scheduling.js';
 
 type Tables = { source: string; target: string };
 
@@ -163,7 +163,7 @@ describe('pipelines', () => {
       assert.match(run.error ?? '', /already has a run in progress/);
       assert.deepEqual(row!.steps.map((st) => st.status), ['failed', 'not-run']);
       assert.equal((await runRows(h, s('held'))).length, 1, 'only the manual run has a row');
-      assert.equal((await executions(h.client, 'syncStream', s('held'), 1)).length, 1, 'one syncStream execution');
+      assert.equal(await settledExecutionCount(h.client, 'syncStream', s('held'), 1), 1, 'one syncStream execution');
     } finally {
       gate.release();
     }

@@ -18,7 +18,7 @@ import { cli } from './support/cli-process.js';
 import { createCustomerTables, customerStream, seedCustomers } from './support/customers.js';
 import { gatedSource, type GatedSource } from './support/gated-source.js';
 import { createHarness, type Harness } from './support/harness.js';
-import { executions, ferry, runRows, type SchedulingFixture } from './support/scheduling.js';
+import { ferry, runRows, settledExecutionCount, type SchedulingFixture } from './support/scheduling.js';
 
 type Key = 'nightly' | 'often' | 'locked' | 'rapid' | 'member';
 
@@ -263,7 +263,7 @@ describe('schedules', () => {
     await h.client.workflow.getHandle(stream).result();
     const rows = await runRows(h, stream);
     assert.deepEqual(rows.map((r) => [r.status, r.created]), [['succeeded', 20]], 'one run row: the CLI-started run');
-    assert.equal((await executions(h.client, 'syncStream', stream, 1)).length, 1, 'one syncStream execution');
+    assert.equal(await settledExecutionCount(h.client, 'syncStream', stream, 1), 1, 'one syncStream execution');
   });
 
   it('near real time: a 30 s interval piles nothing up; ticks and triggers while a run is held are skipped, even a trigger that allows overlap', async () => {
@@ -311,7 +311,23 @@ describe('schedules', () => {
     assert.equal(result.status, 'completed');
     assert.equal(result.kind === 'stream' && result.summary.counts.created, 20);
     assert.equal((await runRows(h, stream)).length, 1, 'one run row');
-    assert.equal((await executions(h.client, 'syncStream', stream, 1)).length, 1, 'one syncStream execution');
+    assert.equal(await settledExecutionCount(h.client, 'syncStream', stream, 1), 1, 'one syncStream execution');
+  });
+
+  it('the exactly-one checks count after a quiet window: a duplicate that starts after the first is visible is seen', async () => {
+    // no worker polls this task queue: the executions stay open, run no code and touch nothing
+    const id = h.name('late-duplicate');
+    const start = () => h.client.workflow.start('syncStream', { workflowId: id, taskQueue: `${h.settings.taskQueue}-nobody`, args: [{ stream: id }] });
+    const first = await start();
+    const late = sleep(1_000).then(async () => {
+      await first.terminate('test: make way for a late duplicate');
+      return start();
+    });
+    try {
+      assert.equal(await settledExecutionCount(h.client, 'syncStream', id, 1), 2);
+    } finally {
+      await (await late).terminate('test: done');
+    }
   });
 
   it('refuses bad schedules up front, naming the stream and the field', async () => {

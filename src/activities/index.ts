@@ -5,7 +5,7 @@ import { finishRun } from './finish-run.js';
 import { mapBatch } from './map-batch.js';
 import { mirrorDelete } from './mirror-delete.js';
 import { beginPipeline, finishPipeline, recordPipelineStep } from './pipeline.js';
-import { beginReplay, stageDeadLetters } from './replay-dead-letters.js';
+import { beginReplay, countReplayLeft, stageDeadLetters } from './replay-dead-letters.js';
 import { upsertBatch } from './upsert-batch.js';
 import { validateBatch } from './validate-batch.js';
 
@@ -26,6 +26,7 @@ export function createActivities(deps: ActivityDeps) {
     finishPipeline: finishPipeline(deps),
     beginReplay: beginReplay(deps),
     stageDeadLetters: stageDeadLetters(deps),
+    countReplayLeft: countReplayLeft(deps),
   };
 }
 

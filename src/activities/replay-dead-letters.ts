@@ -1,9 +1,16 @@
 import { keyOf, serializeKey } from '../core/key.js';
 import { versionOf } from '../core/version.js';
-import { failAgain, pageReplay, replayExtent } from '../state/dead-letter-queue.js';
+import { failAgain, pageReplay, replayExtent, replayLeft } from '../state/dead-letter-queue.js';
 import { closeAbandonedRuns, insertRun } from '../state/runs.js';
 import { putStage } from '../state/staging.js';
-import type { BeginReplayInput, BeginReplayOutput, StageDeadLettersInput, StageDeadLettersOutput } from '../workflows/replay-contracts.js';
+import type {
+  BeginReplayInput,
+  BeginReplayOutput,
+  CountReplayLeftInput,
+  CountReplayLeftOutput,
+  StageDeadLettersInput,
+  StageDeadLettersOutput,
+} from '../workflows/replay-contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { heartbeating } from './heartbeat.js';
 import type { RawStage } from './stages.js';
@@ -82,4 +89,14 @@ export function stageDeadLetters({ db, streams }: ActivityDeps) {
         done,
       };
     });
+}
+
+/**
+ * Counts, once a replay has read its last page, the selected dead letters
+ * still in the queue: the replay reports them and ends with status warning,
+ * rather than trusting that its pages reached every one.
+ */
+export function countReplayLeft({ db }: ActivityDeps) {
+  return (input: CountReplayLeftInput): Promise<CountReplayLeftOutput> =>
+    heartbeating(() => replayLeft(db, { stream: input.stream, ids: input.ids }, { maxId: input.maxId, runId: input.runId }));
 }

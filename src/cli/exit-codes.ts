@@ -13,6 +13,8 @@ export const ExitCode = {
   runWarning: 5,
   /** the run was cancelled */
   runCancelled: 6,
+  /** a dead-letter replay ended leaving some of the dead letters it was asked to replay in the queue (they failed again, or were not reached) */
+  deadLettersRemain: 7,
   /** `run --wait` was interrupted (Ctrl-C) and detached: the run goes on; 128 + SIGINT, as shells report an interrupted command */
   detached: 130,
 } as const;

@@ -108,6 +108,20 @@ export async function discardDeadLetters(db: StateDb, selection: DeadLetterSelec
 }
 
 /**
+ * The selected dead letters of a replay with afterId < id <= maxId. Ids are
+ * bigints compared as numbers: they travel as strings (pg returns int8 as a
+ * string), and a comparison or an ORDER BY on that text would put "10" before
+ * "9" — a keyset over it skips rows. So every comparison and the order are on
+ * the qualified column `d.id`, which no output alias can stand in for.
+ */
+function replayWindow(selection: DeadLetterSelection, window: { afterId: string; maxId?: string | undefined }) {
+  return sql`d.stream = ${selection.stream}
+      and d.id > ${window.afterId}::bigint
+      and (${window.maxId === undefined ? sql`true` : sql`d.id <= ${window.maxId}::bigint`})
+      and (${selection.ids ? sql`d.id = any(${[...selection.ids]}::bigint[])` : sql`true`})`;
+}
+
+/**
  * Fixes the extent of a replay when it begins: the highest selected id and how
  * many there are. The replay reads only up to that id, so a dead letter that
  * appears meanwhile (none should: the replay holds the stream's lock) is not
@@ -115,9 +129,8 @@ export async function discardDeadLetters(db: StateDb, selection: DeadLetterSelec
  */
 export async function replayExtent(db: StateDb, selection: DeadLetterSelection): Promise<{ maxId: string; count: number }> {
   const { rows } = await sql<{ max_id: string | null; n: string }>`
-    select max(id)::text as max_id, count(*) as n from ferry_dead_letters
-    where stream = ${selection.stream}
-      and (${selection.ids ? sql`id = any(${[...selection.ids]}::bigint[])` : sql`true`})`.execute(db);
+    select max(d.id)::text as max_id, count(*) as n from ferry_dead_letters d
+    where ${replayWindow(selection, { afterId: '0' })}`.execute(db);
   return { maxId: rows[0]?.max_id ?? '0', count: Number(rows[0]?.n ?? 0) };
 }
 
@@ -130,8 +143,8 @@ export interface ReplayCandidate {
 
 /**
  * One page of a replay: the selected dead letters with afterId < id <= maxId,
- * by id. Keyset paging on the id: rows that fail again keep their id and are
- * not read twice; rows that succeed are gone.
+ * by id (as a number). Keyset paging on the id: rows that fail again keep
+ * their id and are not read twice; rows that succeed are gone.
  */
 export async function pageReplay(
   db: StateDb,
@@ -139,13 +152,28 @@ export async function pageReplay(
   page: { afterId: string; maxId: string; limit: number },
 ): Promise<ReplayCandidate[]> {
   const { rows } = await sql<{ id: string; system: string; record_key: string; raw: RawRow }>`
-    select id::text as id, system, record_key, raw from ferry_dead_letters
-    where stream = ${selection.stream}
-      and id > ${page.afterId}::bigint and id <= ${page.maxId}::bigint
-      and (${selection.ids ? sql`id = any(${[...selection.ids]}::bigint[])` : sql`true`})
-    order by id
+    select d.id, d.system, d.record_key, d.raw from ferry_dead_letters d
+    where ${replayWindow(selection, page)}
+    order by d.id
     limit ${page.limit}`.execute(db);
-  return rows.map((r) => ({ id: r.id, system: r.system, recordKey: r.record_key, raw: r.raw }));
+  return rows.map((r) => ({ id: String(r.id), system: r.system, recordKey: r.record_key, raw: r.raw }));
+}
+
+/**
+ * What a replay left of its selection (id <= maxId): the dead letters still in
+ * the queue, and of those the ones this run failed again (the others it never
+ * reached).
+ */
+export async function replayLeft(
+  db: StateDb,
+  selection: DeadLetterSelection,
+  scope: { maxId: string; runId: string },
+): Promise<{ remaining: number; failedAgain: number }> {
+  const { rows } = await sql<{ remaining: string; failed_again: string }>`
+    select count(*) as remaining, count(*) filter (where d.run_id = ${scope.runId}) as failed_again
+    from ferry_dead_letters d
+    where ${replayWindow(selection, { afterId: '0', maxId: scope.maxId })}`.execute(db);
+  return { remaining: Number(rows[0]?.remaining ?? 0), failedAgain: Number(rows[0]?.failed_again ?? 0) };
 }
 
 /**

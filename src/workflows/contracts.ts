@@ -47,6 +47,19 @@ export interface RunSummary {
   records: number;
   counts: RunCounts;
   message?: string;
+  /** a replay that ran to its end: what became of the dead letters it was asked to replay */
+  deadLetters?: ReplayTally;
+}
+
+/**
+ * The dead letters a replay was asked to replay (selected when it began), how
+ * many of them went through and left the queue, and how many are still in it
+ * (failed again, or not reached). Status `warning` when any remain.
+ */
+export interface ReplayTally {
+  selected: number;
+  replayed: number;
+  remaining: number;
 }
 
 export interface Progress {

@@ -66,3 +66,17 @@ export interface StageDeadLettersOutput {
   lastId: string;
   done: boolean;
 }
+
+export interface CountReplayLeftInput {
+  stream: string;
+  runId: string;
+  ids?: string[] | undefined;
+  maxId: string;
+}
+
+export interface CountReplayLeftOutput {
+  /** the selected dead letters (id <= maxId) still in the queue */
+  remaining: number;
+  /** of those, failed again by this replay (the rest it did not reach) */
+  failedAgain: number;
+}

@@ -6,13 +6,14 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { addCounts, formatCounts, zeroCounts } from '../core/types.js';
-import type { Progress, RunSummary } from './contracts.js';
+import type { Progress, ReplayTally, RunSummary } from './contracts.js';
 import { progressQuery } from './definitions.js';
 import { streamWorkflowId } from './ids.js';
 import type { ReplayCarriedState, ReplayDeadLettersInput } from './replay-contracts.js';
@@ -66,13 +67,23 @@ export async function replayDeadLetters(input: ReplayDeadLettersInput): Promise<
   }));
 
   let finished = false;
-  const finish = async (status: RunSummary['status'], message?: string, error?: string): Promise<RunSummary> => {
+  const finish = async (status: RunSummary['status'], message?: string, error?: string, deadLetters?: ReplayTally): Promise<RunSummary> => {
     finished = true;
     phase = 'finishing';
     await CancellationScope.nonCancellable(() => acts.finishRun({ runId, status, counts: state.counts, batches: state.batches, message, error }));
     phase = 'done';
     setCurrentDetails(`**replay ${status}** — ${state.records} of ${state.selected} dead letters: ${formatCounts(state.counts)}${message ? `\n\n${message}` : ''}`);
-    return { runId, stream: plan.stream, mode: 'replay', status, batches: state.batches, records: state.records, counts: state.counts, ...(message ? { message } : {}) };
+    return {
+      runId,
+      stream: plan.stream,
+      mode: 'replay',
+      status,
+      batches: state.batches,
+      records: state.records,
+      counts: state.counts,
+      ...(message ? { message } : {}),
+      ...(deadLetters ? { deadLetters } : {}),
+    };
   };
 
   const root = CancellationScope.current();
@@ -118,12 +129,16 @@ export async function replayDeadLetters(input: ReplayDeadLettersInput): Promise<
       if (!done && !root.consideredCancelled && (batchesThisExecution >= plan.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) break;
     }
     if (done) {
-      const { failed } = state.counts;
-      const message =
-        state.records === 0
-          ? 'nothing to replay: no dead letters selected'
-          : `replayed ${state.records} dead letter${state.records === 1 ? '' : 's'}: ${state.records - failed} went through, ${failed} failed again and stay${failed === 1 ? 's' : ''} in the queue`;
-      return await finish('succeeded', message);
+      if (state.selected === 0) return await finish('succeeded', 'nothing to replay: no dead letters selected');
+      if (!patched('replay-counts-what-it-leaves')) {
+        // histories of replays begun before the count existed: their message, unchanged
+        const { failed } = state.counts;
+        return await finish('succeeded', `replayed ${state.records} dead letters: ${state.records - failed} went through, ${failed} failed again and stay in the queue`);
+      }
+      // Counted in the queue, not inferred from the pages: a dead letter the pages missed shows here.
+      const left = await acts.countReplayLeft({ stream: plan.stream, runId, ids: input.ids, maxId: state.maxId });
+      const tally: ReplayTally = { selected: state.selected, replayed: state.records - state.counts.failed, remaining: left.remaining };
+      return await finish(left.remaining > 0 ? 'warning' : 'succeeded', replayMessage(tally, left.failedAgain), undefined, tally);
     }
   } catch (err) {
     if (isCancellation(err)) {
@@ -138,4 +153,13 @@ export async function replayDeadLetters(input: ReplayDeadLettersInput): Promise<
 
   await condition(allHandlersFinished);
   return continueAsNew<typeof replayDeadLetters>({ stream: input.stream, ...(input.ids ? { ids: input.ids } : {}), carried: state });
+}
+
+/** "replayed 43 of 48 selected dead letters; 5 remain in the queue (5 failed again)" */
+function replayMessage(tally: ReplayTally, failedAgain: number): string {
+  const head = `replayed ${tally.replayed} of ${tally.selected} selected dead letter${tally.selected === 1 ? '' : 's'}`;
+  if (tally.remaining === 0) return `${head}; none remain in the queue`;
+  const notReached = tally.remaining - failedAgain;
+  const why = [`${failedAgain} failed again`, ...(notReached > 0 ? [`${notReached} not reached: replay again`] : [])].join(', ');
+  return `${head}; ${tally.remaining} remain${tally.remaining === 1 ? 's' : ''} in the queue (${why})`;
 }

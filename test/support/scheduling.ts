@@ -67,17 +67,41 @@ export function startPipeline(h: Harness, pipeline: string) {
 
 /**
  * Executions of a workflow type under one workflow id, a continue-as-new chain
- * counting once (its links but the last end as CONTINUED_AS_NEW). The
- * visibility store may lag a little: polls until `atLeast` are seen.
+ * counting once (its links but the last end as CONTINUED_AS_NEW).
  */
-export async function executions(client: Client, workflowType: string, workflowId: string, atLeast = 0, timeoutMs = 10_000): Promise<{ runId: string; status: string }[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found: { runId: string; status: string }[] = [];
-    for await (const w of client.workflow.list({ query: `WorkflowType = '${workflowType}' AND WorkflowId = '${workflowId}'` })) {
-      if (w.status.name !== 'CONTINUED_AS_NEW') found.push({ runId: w.runId, status: w.status.name });
-    }
-    if (found.length >= atLeast || Date.now() > deadline) return found;
-    await new Promise((r) => setTimeout(r, 200));
+export async function executions(client: Client, workflowType: string, workflowId: string): Promise<{ runId: string; status: string }[]> {
+  const found: { runId: string; status: string }[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowType = '${workflowType}' AND WorkflowId = '${workflowId}'` })) {
+    if (w.status.name !== 'CONTINUED_AS_NEW') found.push({ runId: w.runId, status: w.status.name });
   }
+  return found;
+}
+
+/**
+ * How many executions (see `executions`) there are once things are quiet: waits
+ * until `expected` are visible (the visibility store may lag a little), then
+ * waits out `quietMs` more, so that a duplicate started late shows up, and
+ * counts. Returns as soon as more than `expected` are seen. For "exactly n"
+ * checks: returning at the first `expected` seen would let a late duplicate pass.
+ */
+export async function settledExecutionCount(
+  client: Client,
+  workflowType: string,
+  workflowId: string,
+  expected: number,
+  { quietMs = 3_000, timeoutMs = 10_000 }: { quietMs?: number; timeoutMs?: number } = {},
+): Promise<number> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const deadline = Date.now() + timeoutMs;
+  let seen = (await executions(client, workflowType, workflowId)).length;
+  while (seen < expected && Date.now() < deadline) {
+    await sleep(200);
+    seen = (await executions(client, workflowType, workflowId)).length;
+  }
+  const quietUntil = Date.now() + quietMs;
+  while (seen <= expected && Date.now() < quietUntil) {
+    await sleep(250);
+    seen = (await executions(client, workflowType, workflowId)).length;
+  }
+  return seen;
 }

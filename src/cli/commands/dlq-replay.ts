@@ -20,7 +20,8 @@ interface ReplayReport {
   stream: string;
   /** dead letters selected when the command ran */
   selected: number;
-  outcome: 'started' | 'succeeded' | 'failed' | 'cancelled' | 'refused' | 'nothing to replay';
+  /** incomplete: the replay ran to its end and left some of the selected dead letters in the queue */
+  outcome: 'started' | 'succeeded' | 'incomplete' | 'failed' | 'cancelled' | 'refused' | 'nothing to replay';
   workflowId?: string;
   workflowRunId?: string;
   summary?: RunSummary;
@@ -32,13 +33,14 @@ interface ReplayReport {
 const severity: Record<ReplayReport['outcome'], ExitCodeValue> = {
   started: ExitCode.ok,
   succeeded: ExitCode.ok,
+  incomplete: ExitCode.deadLettersRemain,
   'nothing to replay': ExitCode.ok,
   cancelled: ExitCode.runCancelled,
   failed: ExitCode.runFailed,
   refused: ExitCode.alreadyRunning,
 };
 // When several streams end differently, the most telling code wins.
-const precedence: ExitCodeValue[] = [ExitCode.alreadyRunning, ExitCode.runFailed, ExitCode.runCancelled, ExitCode.ok];
+const precedence: ExitCodeValue[] = [ExitCode.alreadyRunning, ExitCode.runFailed, ExitCode.runCancelled, ExitCode.deadLettersRemain, ExitCode.ok];
 
 export function dlqReplayCommand(ctx: CliContext): Command {
   return new Command('replay')
@@ -90,7 +92,7 @@ export function dlqReplayCommand(ctx: CliContext): Command {
           [...handles].map(async ([report, handle]) => {
             try {
               report.summary = await handle.result();
-              report.outcome = report.summary.status === 'cancelled' ? 'cancelled' : report.summary.status === 'failed' ? 'failed' : 'succeeded';
+              report.outcome = outcomeOf(report.summary);
               report.stillFailing = await deadLettersOfRun(db, report.summary.runId);
             } catch (err) {
               if (!(err instanceof WorkflowFailedError)) throw err;
@@ -107,6 +109,18 @@ export function dlqReplayCommand(ctx: CliContext): Command {
       const code = precedence.find((c) => reports.some((r) => severity[r.outcome] === c)) ?? ExitCode.ok;
       if (code !== ExitCode.ok) throw new CliExit(code);
     });
+}
+
+function outcomeOf(summary: RunSummary): ReplayReport['outcome'] {
+  if (summary.status === 'cancelled' || summary.status === 'failed') return summary.status;
+  return (summary.deadLetters?.remaining ?? 0) > 0 ? 'incomplete' : 'succeeded';
+}
+
+/** "43 of 48 dead letters replayed, 5 left in the queue" (a replay's summary from before the tally: what it read) */
+function tallyText(summary: RunSummary, selected: string): string {
+  const t = summary.deadLetters;
+  if (!t) return `${summary.records} of ${selected}`;
+  return `${t.replayed} of ${t.selected} dead letter${t.selected === 1 ? '' : 's'} replayed, ${t.remaining === 0 ? 'none' : t.remaining} left in the queue`;
 }
 
 function printReports(reports: readonly ReplayReport[], everyStream: boolean): void {
@@ -130,8 +144,10 @@ function printReports(reports: readonly ReplayReport[], everyStream: boolean): v
           process.stdout.write(`${r.message ?? `${r.stream}: ${r.outcome}`}\n`);
           break;
         }
-        process.stdout.write(`${r.stream}: replay ${r.summary.status} — ${formatCounts(r.summary.counts)} (${r.summary.records} of ${n}, run ${r.summary.runId})\n`);
+        process.stdout.write(`${r.stream}: replay ${r.outcome} — ${formatCounts(r.summary.counts)}; ${tallyText(r.summary, n)} (run ${r.summary.runId})\n`);
         const still = r.stillFailing ?? [];
+        const notReached = (r.summary.deadLetters?.remaining ?? 0) - still.length;
+        if (notReached > 0) process.stdout.write(`  ${notReached} not reached by this replay: replay again (ferry dlq replay ${r.stream})\n`);
         if (still.length === 0) break;
         process.stdout.write(`  still in the queue (failed again):\n`);
         const cells = still.map((l) => [l.id, displayKey(l.recordKey), l.stage, l.attempts, shortError(l)]);
