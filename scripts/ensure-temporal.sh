@@ -39,6 +39,8 @@ UI_PORT=""
 HEADLESS=0
 DB_FILENAME=""
 EXTRA_ARGS=()
+FERRY_SEARCH_ATTRIBUTES=(FerryStream=Keyword FerryPair=Keyword FerryPipeline=Keyword FerryMode=Keyword FerryStatus=Keyword
+  FerryRecords=Int FerryWritten=Int FerryFailed=Int)
 
 need_value() { [[ $# -ge 2 && -n "$2" ]] || die "$1 needs a value"; }
 
@@ -242,6 +244,8 @@ else
   [[ -n "$UI_PORT" ]] && args+=(--ui-port "$UI_PORT")
   [[ "$HEADLESS" == 1 ]] && args+=(--headless)
   [[ -n "$DB_FILENAME" ]] && args+=(--db-filename "$DB_FILENAME")
+  # ferry's search attributes (src/workflows/search-attribute-keys.ts), so runs are searchable at once
+  for attribute in "${FERRY_SEARCH_ATTRIBUTES[@]}"; do args+=(--search-attribute "$attribute"); done
   args+=("${EXTRA_ARGS[@]}")
   log "starting: $BIN ${args[*]}"
   log "log: $LOG_FILE"

@@ -8,7 +8,9 @@ import { migrateCommand } from './cli/commands/migrate.js';
 import { pipelineCommand } from './cli/commands/pipeline.js';
 import { resetCommand } from './cli/commands/reset.js';
 import { runCommand } from './cli/commands/run.js';
+import { runsCommand } from './cli/commands/runs.js';
 import { scheduleCommand } from './cli/commands/schedule.js';
+import { setupCommand } from './cli/commands/setup.js';
 import { statsCommand } from './cli/commands/stats.js';
 import { statusCommand } from './cli/commands/status.js';
 import { CliContext } from './cli/context.js';
@@ -28,13 +30,15 @@ export function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .addCommand(runCommand(ctx))
     .addCommand(statusCommand(ctx))
+    .addCommand(runsCommand(ctx))
     .addCommand(statsCommand(ctx))
     .addCommand(cancelCommand(ctx))
     .addCommand(resetCommand(ctx))
     .addCommand(dlqCommand(ctx))
     .addCommand(scheduleCommand(ctx))
     .addCommand(pipelineCommand(ctx))
-    .addCommand(migrateCommand(ctx));
+    .addCommand(migrateCommand(ctx))
+    .addCommand(setupCommand(ctx));
 }
 
 /** Usage errors of subcommands too reach main()'s one exit point (code 2) instead of exiting 1 on their own. */

@@ -90,3 +90,23 @@ export async function connectClient(settings = temporalSettings()): Promise<{ cl
   const client = new Client({ connection, namespace: settings.namespace });
   return { client, close: () => connection.close() };
 }
+
+/**
+ * Where the Temporal Web UI is: TEMPORAL_UI_URL, else, for a server on this
+ * machine, the dev server's UI (its gRPC port + 1000, as `temporal server
+ * start-dev` does); undefined for a remote server with no TEMPORAL_UI_URL.
+ */
+export function webUiBase(settings: TemporalSettings, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.TEMPORAL_UI_URL) return env.TEMPORAL_UI_URL.replace(/\/+$/, '');
+  const colon = settings.address.lastIndexOf(':');
+  const host = settings.address.slice(0, colon);
+  const port = Number(settings.address.slice(colon + 1));
+  if (!['127.0.0.1', 'localhost', '[::1]'].includes(host) || !Number.isInteger(port)) return undefined;
+  return `http://${host === 'localhost' ? '127.0.0.1' : host}:${port + 1000}`;
+}
+
+/** The Web UI page of a workflow execution (its first run when the run id is known). */
+export function workflowUrl(base: string, namespace: string, workflowId: string, runId?: string | null): string {
+  const page = `${base}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${page}/${encodeURIComponent(runId)}/history` : page;
+}

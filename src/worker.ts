@@ -6,11 +6,12 @@ import { loadConfig, type StreamRegistry } from './config/load-config.js';
 import { metricsSettings, serveSdkMetrics } from './metrics/settings.js';
 import type { MetricsListen } from './metrics/server.js';
 import { startWorkerMetrics } from './metrics/worker-metrics.js';
+import { ensureSearchAttributes } from './setup/search-attributes.js';
 import { createStateDb, databaseUrl, StateStoreUnavailableError, type StateDb } from './state/db.js';
 import { migrateToLatest } from './state/migrate.js';
 import { FerryError } from './core/errors.js';
 import { logger } from './logger.js';
-import { connectionOptions, describeSettings, temporalSettings, TemporalUnreachableError, type TemporalSettings } from './temporal.js';
+import { connectClient, connectionOptions, describeSettings, temporalSettings, TemporalUnreachableError, type TemporalSettings } from './temporal.js';
 
 export interface FerryWorker {
   worker: Worker;
@@ -58,6 +59,7 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
     : // index.ts under tsx, index.js when compiled
       { workflowsPath: fileURLToPath(new URL(`./workflows/index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url)) };
 
+  const searchAttributes = await searchAttributesReady(settings).catch(closeAndThrow);
   metrics = options.metrics ? await startWorkerMetrics({ db, streams, logger, listen: options.metrics }).catch(closeAndThrow) : undefined;
   const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: unknown) => closeAndThrow(new TemporalUnreachableError(settings, err)));
   const worker = await Worker.create({
@@ -65,7 +67,7 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     ...workflows,
-    activities: createActivities({ db, streams, logger, metrics: metrics?.recorder }),
+    activities: createActivities({ db, streams, logger, metrics: metrics?.recorder, searchAttributes }),
     // Let a running batch finish on shutdown instead of cancelling it at once (the SDK default is 0).
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: 20,
@@ -89,6 +91,26 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
       }
     },
   };
+}
+
+/**
+ * Whether runs can be tagged with ferry's search attributes: registers the
+ * missing ones when the connection may (dev server, a self-hosted cluster);
+ * otherwise warns once and the runs go untagged (run `ferry setup`, or on
+ * Temporal Cloud add them with tcld or the Cloud UI).
+ */
+async function searchAttributesReady(settings: TemporalSettings): Promise<boolean> {
+  const { client, close } = await connectClient(settings);
+  try {
+    const setup = await ensureSearchAttributes(client, settings.namespace, { register: true });
+    if (setup.added.length) logger.info({ added: setup.added }, 'search attributes registered');
+    if (setup.missing.length) {
+      logger.warn(`runs are not tagged for search: search attributes ${setup.missing.join(', ')} are missing in namespace "${settings.namespace}"${setup.error ? ` (${setup.error})` : ''}; run ferry setup`);
+    }
+    return setup.missing.length === 0;
+  } finally {
+    await close();
+  }
 }
 
 async function main(): Promise<void> {

@@ -9,17 +9,17 @@ import { heartbeating } from './heartbeat.js';
  * where to start. The row comes first so that a run failing its checks still
  * leaves one (the workflow closes it with the error).
  */
-export function beginRun({ db, streams }: ActivityDeps) {
+export function beginRun({ db, streams, searchAttributes }: ActivityDeps) {
   return (input: BeginRunInput): Promise<BeginRunOutput> =>
     heartbeating(async () => {
       const stream = streams.get(input.stream);
       const mode = input.full || !stream.plan.incremental ? 'full' : 'incremental';
       await closeAbandonedRuns(db, stream.name, input.runId);
-      await insertRun(db, { id: input.runId, stream: stream.name, workflowId: input.workflowId, mode, startedAt: new Date(input.startedAt) });
+      await insertRun(db, { id: input.runId, stream: stream.name, workflowId: input.workflowId, workflowRunId: input.workflowRunId, mode, startedAt: new Date(input.startedAt) });
       await stream.source.check(stream.shape);
       await stream.target.check();
       const checkpoint = mode === 'incremental' ? await getCheckpoint(db, stream.name) : undefined;
       const plan = input.batchSize ? { ...stream.plan, batchSize: input.batchSize } : stream.plan;
-      return { plan, mode, cursor: checkpoint?.cursor ?? null };
+      return { plan, mode, cursor: checkpoint?.cursor ?? null, pair: stream.pair?.name, searchAttributes: searchAttributes ?? false };
     });
 }

@@ -10,4 +10,6 @@ export interface ActivityDeps {
   logger: Logger;
   /** counts finished runs for /metrics; absent when the worker serves no metrics */
   metrics?: RunMetrics | undefined;
+  /** ferry's search attributes exist in the namespace: runs may be tagged (workflows/search-attributes.ts) */
+  searchAttributes?: boolean | undefined;
 }

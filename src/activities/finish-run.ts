@@ -1,12 +1,12 @@
 import { finishRun as writeRunOutcome } from '../state/runs.js';
 import { dropRunStaging } from '../state/staging.js';
-import type { FinishRunInput } from '../workflows/contracts.js';
+import type { FinishRunInput, FinishRunOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { heartbeating } from './heartbeat.js';
 
 /** Writes the run row's final state and clears the run's staging. */
-export function finishRun({ db, logger, metrics }: ActivityDeps) {
-  return (input: FinishRunInput): Promise<void> =>
+export function finishRun({ db, logger, metrics, searchAttributes }: ActivityDeps) {
+  return (input: FinishRunInput): Promise<FinishRunOutput> =>
     heartbeating(async () => {
       const finished = await writeRunOutcome(db, input.runId, input);
       // counted once per run: a retried attempt finds the row already closed
@@ -16,5 +16,6 @@ export function finishRun({ db, logger, metrics }: ActivityDeps) {
       }
       await dropRunStaging(db, input.runId);
       logger.info({ runId: input.runId, status: input.status, ...input.counts, batches: input.batches, message: input.message, error: input.error }, 'run finished');
+      return { searchAttributes: searchAttributes ?? false };
     });
 }

@@ -26,7 +26,7 @@ const pending = (steps: readonly ResolvedStep[]): PipelineStepOutcome[] => steps
  * first so that a run of an unknown pipeline still leaves one (the workflow
  * closes it with the error).
  */
-export function beginPipeline({ db, streams }: ActivityDeps) {
+export function beginPipeline({ db, streams, searchAttributes }: ActivityDeps) {
   return (input: BeginPipelineInput): Promise<BeginPipelineOutput> =>
     heartbeating(async () => {
       const startedAt = new Date(input.startedAt);
@@ -34,7 +34,7 @@ export function beginPipeline({ db, streams }: ActivityDeps) {
       await closeAbandonedPipelineRuns(db, input.pipeline, input.runId);
       const { steps } = streams.pipeline(input.pipeline);
       await setPipelineSteps(db, input.runId, pending(steps));
-      return { steps };
+      return { steps, searchAttributes: searchAttributes ?? false };
     });
 }
 

@@ -21,15 +21,15 @@ import type { RawStage } from './stages.js';
  * worker does not know still leaves one (the workflow closes it with the error).
  * The source is not read: a replay works from the raw records kept in the dead letters.
  */
-export function beginReplay({ db, streams }: ActivityDeps) {
+export function beginReplay({ db, streams, searchAttributes }: ActivityDeps) {
   return (input: BeginReplayInput): Promise<BeginReplayOutput> =>
     heartbeating(async () => {
       await closeAbandonedRuns(db, input.stream, input.runId);
-      await insertRun(db, { id: input.runId, stream: input.stream, workflowId: input.workflowId, mode: 'replay', startedAt: new Date(input.startedAt) });
+      await insertRun(db, { id: input.runId, stream: input.stream, workflowId: input.workflowId, workflowRunId: input.workflowRunId, mode: 'replay', startedAt: new Date(input.startedAt) });
       const stream = streams.get(input.stream);
       await stream.target.check();
       const { maxId, count } = await replayExtent(db, { stream: stream.name, ids: input.ids });
-      return { plan: stream.plan, maxId, selected: count };
+      return { plan: stream.plan, maxId, selected: count, searchAttributes: searchAttributes ?? false };
     });
 }
 

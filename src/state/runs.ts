@@ -4,7 +4,7 @@ import type { RunRow } from './schema.js';
 
 export async function insertRun(
   db: StateDb,
-  run: { id: string; stream: string; workflowId: string; mode: RunRowMode; startedAt: Date },
+  run: { id: string; stream: string; workflowId: string; workflowRunId?: string | undefined; mode: RunRowMode; startedAt: Date },
 ): Promise<void> {
   await db
     .insertInto('ferry_runs')
@@ -12,6 +12,7 @@ export async function insertRun(
       id: run.id,
       stream: run.stream,
       workflow_id: run.workflowId,
+      workflow_run_id: run.workflowRunId ?? null,
       mode: run.mode,
       status: 'running',
       started_at: run.startedAt,
@@ -87,9 +88,10 @@ export async function finishRun(db: StateDb, runId: string, outcome: RunOutcome)
   return { run, transitioned: previous_status === 'running' };
 }
 
-export async function recentRuns(db: StateDb, stream: string | undefined, limit: number): Promise<RunRow[]> {
+export async function recentRuns(db: StateDb, stream: string | undefined, limit: number, status?: RunStatus): Promise<RunRow[]> {
   let q = db.selectFrom('ferry_runs').selectAll().orderBy('started_at', 'desc').limit(limit);
   if (stream) q = q.where('stream', '=', stream);
+  if (status) q = q.where('status', '=', status);
   return q.execute();
 }
 

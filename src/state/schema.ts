@@ -25,6 +25,8 @@ export interface RunsTable {
   id: string;
   stream: string;
   workflow_id: string;
+  /** Temporal run id of the run's first execution (null in rows written before it was kept) */
+  workflow_run_id: string | null;
   mode: string;
   status: string;
   started_at: Timestamp;

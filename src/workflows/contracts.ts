@@ -27,6 +27,9 @@ export interface CarriedState {
   records: number;
   counts: RunCounts;
   startedAt: string;
+  /** tag the run with ferry's search attributes (absent in runs begun before they existed) */
+  searchAttributes?: boolean;
+  pair?: string | undefined;
   /** the next batch, fetched, validated and mapped while the last one was written */
   prepared?: PreparedBatch;
 }
@@ -80,6 +83,8 @@ export interface BeginRunInput {
   stream: string;
   runId: string;
   workflowId: string;
+  /** the chain's first execution, for a link to the Web UI */
+  workflowRunId?: string;
   full: boolean;
   batchSize?: number | undefined;
   startedAt: string;
@@ -89,6 +94,10 @@ export interface BeginRunOutput {
   plan: StreamPlan;
   mode: RunMode;
   cursor: Cursor | null;
+  /** the pair the stream belongs to, for search */
+  pair?: string | undefined;
+  /** the worker found ferry's search attributes registered: the run may be tagged */
+  searchAttributes?: boolean;
 }
 
 export interface FetchBatchInput {
@@ -142,6 +151,11 @@ export interface MirrorDeleteOutput {
   deleted: number;
   /** set when the guard stopped the delete */
   warning?: string;
+}
+
+export interface FinishRunOutput {
+  /** the worker found ferry's search attributes registered (absent in results recorded before) */
+  searchAttributes?: boolean;
 }
 
 export interface FinishRunInput {

@@ -68,6 +68,7 @@ export interface BeginPipelineInput {
 
 export interface BeginPipelineOutput {
   steps: ResolvedStep[];
+  searchAttributes?: boolean;
 }
 
 export interface RecordPipelineStepInput {

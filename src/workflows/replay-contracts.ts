@@ -27,12 +27,16 @@ export interface ReplayCarriedState {
   records: number;
   counts: RunCounts;
   startedAt: string;
+  /** tag the run with ferry's search attributes (absent in replays begun before they existed) */
+  searchAttributes?: boolean;
 }
 
 export interface BeginReplayInput {
   stream: string;
   runId: string;
   workflowId: string;
+  /** the chain's first execution, for a link to the Web UI */
+  workflowRunId?: string;
   ids?: string[] | undefined;
   startedAt: string;
 }
@@ -41,6 +45,7 @@ export interface BeginReplayOutput {
   plan: StreamPlan;
   maxId: string;
   selected: number;
+  searchAttributes?: boolean;
 }
 
 export interface StageDeadLettersInput {

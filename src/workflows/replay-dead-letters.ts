@@ -17,6 +17,7 @@ import type { Progress, ReplayTally, RunSummary } from './contracts.js';
 import { progressQuery } from './definitions.js';
 import { streamWorkflowId } from './ids.js';
 import type { ReplayCarriedState, ReplayDeadLettersInput } from './replay-contracts.js';
+import { tagOutcome, tagRun } from './search-attributes.js';
 import { activitiesFor, beginOrClose, describeError, startupActivities } from './run-activities.js';
 
 /**
@@ -45,12 +46,14 @@ export async function replayDeadLetters(input: ReplayDeadLettersInput): Promise<
     }
     const runId = uuid4();
     const startedAt = new Date().toISOString();
-    const begun = await beginOrClose(runId, `replay of stream "${input.stream}"`, 'ReplayFailed', () =>
-      startupActivities.beginReplay({ stream: input.stream, runId, workflowId: info.workflowId, ids: input.ids, startedAt }),
+    const begun = await beginOrClose(runId, `replay of stream "${input.stream}"`, 'ReplayFailed', { stream: input.stream, mode: 'replay' }, () =>
+      startupActivities.beginReplay({ stream: input.stream, runId, workflowId: info.workflowId, workflowRunId: info.firstExecutionRunId, ids: input.ids, startedAt }),
     );
-    state = { runId, plan: begun.plan, maxId: begun.maxId, afterId: '0', selected: begun.selected, batches: 0, records: 0, counts: zeroCounts(), startedAt };
+    state = { runId, plan: begun.plan, maxId: begun.maxId, afterId: '0', selected: begun.selected, batches: 0, records: 0, counts: zeroCounts(), startedAt, searchAttributes: begun.searchAttributes ?? false };
   }
   const { plan, runId } = state;
+  const tagged = state.searchAttributes ?? false;
+  tagRun(tagged, { stream: plan.stream, mode: 'replay' });
   const acts = activitiesFor(plan);
 
   let phase: Progress['phase'] = input.carried ? 'syncing' : 'starting';
@@ -73,6 +76,7 @@ export async function replayDeadLetters(input: ReplayDeadLettersInput): Promise<
     await CancellationScope.nonCancellable(() => acts.finishRun({ runId, status, counts: state.counts, batches: state.batches, message, error }));
     phase = 'done';
     setCurrentDetails(`**replay ${status}** — ${state.records} of ${state.selected} dead letters: ${formatCounts(state.counts)}${message ? `\n\n${message}` : ''}`);
+    tagOutcome(tagged, status, state, `replay ${status}: ${formatCounts(state.counts)}${error ? ` — ${error}` : message ? ` — ${message}` : ''}`);
     return {
       runId,
       stream: plan.stream,

@@ -3,6 +3,7 @@ import type { FerryActivities } from '../activities/index.js';
 import type { StreamPlan } from '../config/define-stream.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
 import { zeroCounts } from '../core/types.js';
+import { tagOutcome, tagRun, type RunTags } from './search-attributes.js';
 
 /**
  * Activities of a run before its stream's plan is known (beginRun, beginReplay,
@@ -35,13 +36,16 @@ export function describeError(err: unknown): string {
  * row before checking anything, so when it fails the row is closed here with
  * the reason, and the workflow fails (or stays cancelled) without retrying.
  */
-export async function beginOrClose<T>(runId: string, what: string, failureType: string, begin: () => Promise<T>): Promise<T> {
+export async function beginOrClose<T>(runId: string, what: string, failureType: string, tags: RunTags, begin: () => Promise<T>): Promise<T> {
   try {
     return await begin();
   } catch (err) {
     const status = isCancellation(err) ? 'cancelled' : 'failed';
     const error = describeError(err);
-    await CancellationScope.nonCancellable(() => startupActivities.finishRun({ runId, status, counts: zeroCounts(), batches: 0, error }));
+    const closed = await CancellationScope.nonCancellable(() => startupActivities.finishRun({ runId, status, counts: zeroCounts(), batches: 0, error }));
+    // a run that failed to begin is found by a search for failed runs too
+    tagRun(closed?.searchAttributes ?? false, tags);
+    tagOutcome(closed?.searchAttributes ?? false, status, { records: 0, counts: zeroCounts() }, `${status}: ${error}`);
     if (isCancellation(err)) throw err;
     throw ApplicationFailure.nonRetryable(`${what} failed: ${error}`, failureType);
   }

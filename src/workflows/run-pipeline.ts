@@ -8,6 +8,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { tagOutcome, tagRun } from './search-attributes.js';
 import type { FerryActivities } from '../activities/index.js';
 import type { ResolvedStep } from '../config/define-pipeline.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
@@ -95,8 +96,10 @@ export async function runPipeline(input: RunPipelineInput): Promise<PipelineSumm
   setHandler(pipelineProgressQuery, () => steps);
 
   let finished = false;
+  let tagged = false;
   const finish = async (status: PipelineStatus, message: string, error?: string): Promise<PipelineSummary> => {
     finished = true;
+    tagOutcome(tagged, status, {}, `${status}: ${message}`);
     // The row must be written even while the pipeline is being cancelled.
     await CancellationScope.nonCancellable(() => acts.finishPipeline({ runId, status, steps, message, error }));
     setCurrentDetails(`**${status}** — ${message}\n\n${describeSteps(steps)}`);
@@ -105,7 +108,10 @@ export async function runPipeline(input: RunPipelineInput): Promise<PipelineSumm
 
   let plan: ResolvedStep[];
   try {
-    ({ steps: plan } = await acts.beginPipeline({ pipeline: input.pipeline, runId, workflowId: info.workflowId, trigger: input.trigger ?? 'manual', startedAt: now() }));
+    const begun = await acts.beginPipeline({ pipeline: input.pipeline, runId, workflowId: info.workflowId, trigger: input.trigger ?? 'manual', startedAt: now() });
+    plan = begun.steps;
+    tagged = begun.searchAttributes ?? false;
+    tagRun(tagged, { pipeline: input.pipeline, mode: 'pipeline' });
   } catch (err) {
     const error = failureText(err);
     await finish(isCancellation(err) ? 'cancelled' : 'failed', `pipeline "${input.pipeline}" could not start`, error);

@@ -15,6 +15,7 @@ import { addCounts, formatCounts, zeroCounts, type Cursor } from '../core/types.
 import type { CarriedState, PreparedBatch, Progress, RunSummary, SyncStreamInput } from './contracts.js';
 import { progressQuery } from './definitions.js';
 import { activitiesFor, beginOrClose, describeError, startupActivities } from './run-activities.js';
+import { tagOutcome, tagRun } from './search-attributes.js';
 
 /**
  * One run of one stream (workflow id = stream name, so one run at a time).
@@ -35,11 +36,13 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
   } else {
     const runId = uuid4();
     const startedAt = new Date().toISOString();
-    const begun = await beginOrClose(runId, `stream "${input.stream}"`, 'StreamRunFailed', () =>
-      startupActivities.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, full: input.full ?? false, batchSize: input.batchSize, startedAt }),
+    const begun = await beginOrClose(runId, `stream "${input.stream}"`, 'StreamRunFailed', { stream: input.stream, mode: input.full ? 'full' : 'incremental' }, () =>
+      startupActivities.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, workflowRunId: info.firstExecutionRunId, full: input.full ?? false, batchSize: input.batchSize, startedAt }),
     );
-    state = { runId, plan: begun.plan, mode: begun.mode, cursor: begun.cursor, batches: 0, records: 0, counts: zeroCounts(), startedAt };
+    state = { runId, plan: begun.plan, mode: begun.mode, cursor: begun.cursor, batches: 0, records: 0, counts: zeroCounts(), startedAt, searchAttributes: begun.searchAttributes ?? false, pair: begun.pair };
   }
+  const tagged = state.searchAttributes ?? false;
+  tagRun(tagged, { stream: state.plan.stream, pair: state.pair, mode: state.mode });
   const { plan, runId, mode } = state;
   const acts = activitiesFor(plan);
 
@@ -56,6 +59,7 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
     );
     phase = 'done';
     setCurrentDetails(`**${status}** — ${formatCounts(state.counts)} in ${state.batches} batches${message ? `\n\n${message}` : ''}`);
+    tagOutcome(tagged, status, state, `${status}: ${formatCounts(state.counts)}${error ? ` — ${error}` : message ? ` — ${message}` : ''}`);
     return { runId, stream: plan.stream, mode, status, batches: state.batches, records: state.records, counts: state.counts, ...(message ? { message } : {}) };
   };
 

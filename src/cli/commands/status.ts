@@ -2,8 +2,9 @@ import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { formatCounts } from '../../core/types.js';
-import type { RunRow } from '../../state/schema.js';
+import type { TemporalSettings } from '../../temporal.js';
 import { printJson, type CliContext } from '../context.js';
+import { runLine } from '../run-lines.js';
 import { streamStatus, type StreamStatus } from '../stream-status.js';
 import { printTable, type TableCell } from '../table.js';
 import { formatDuration, formatMoment, formatRelative } from '../time-format.js';
@@ -61,15 +62,7 @@ function printOverview(report: readonly StreamStatus[], temporal: boolean): void
   );
 }
 
-function runLine(r: RunRow): string {
-  const took = r.finished_at ? formatDuration((r.finished_at.getTime() - r.started_at.getTime()) / 1000) : 'running';
-  return (
-    `  ${formatMoment(r.started_at)}  ${r.status.padEnd(9)} ${r.mode.padEnd(11)} ${took.padStart(8)}  ${r.batches} batches, created ${r.created}, updated ${r.updated}, skipped ${r.skipped}, deleted ${r.deleted}, failed ${r.failed}` +
-    `${r.message ? `\n      ${r.message}` : ''}${r.error ? `\n      error: ${r.error}` : ''}\n`
-  );
-}
-
-function printDetails(s: StreamStatus, temporal: boolean): void {
+function printDetails(s: StreamStatus, temporal: boolean, settings: TemporalSettings): void {
   const out: string[] = [s.stream];
   if (s.pair) out.push(`  pair: ${s.pair.name} (${s.pair.direction})`);
   out.push(`  checkpoint: ${s.checkpoint ? `${JSON.stringify(s.checkpoint.cursor)} (written ${formatMoment(s.checkpoint.updatedAt)})` : 'none'}`);
@@ -79,7 +72,7 @@ function printDetails(s: StreamStatus, temporal: boolean): void {
   if (s.progress) out.push(`  running now: ${s.progress.phase}, batch ${s.progress.batches}, ${s.progress.records} records — ${formatCounts(s.progress.counts)}`);
   process.stdout.write(`${out.join('\n')}\n`);
   if (s.runs.length === 0) process.stdout.write('  runs: none yet\n');
-  for (const r of s.runs) process.stdout.write(runLine(r));
+  for (const r of s.runs) process.stdout.write(runLine(r, settings));
 }
 
 export function statusCommand(ctx: CliContext): Command {
@@ -97,7 +90,7 @@ export function statusCommand(ctx: CliContext): Command {
       const now = Date.now();
       const report = await Promise.all(streams.map((s) => streamStatus(s, db, client, options.runs, now)));
       if (options.json) return printJson(report);
-      if (stream) printDetails(report[0]!, client !== undefined);
+      if (stream) printDetails(report[0]!, client !== undefined, ctx.settings);
       else if (report.length === 0) process.stdout.write('no streams in the config\n');
       else printOverview(report, client !== undefined);
     });
