@@ -10,7 +10,7 @@ import { postgresSource } from '../src/connectors/postgres/source.js';
 import { postgresTarget } from '../src/connectors/postgres/target.js';
 import { MappingError } from '../src/core/errors.js';
 import { isJsonNull, isLosslessNumber, JSON_NULL, LosslessNumber } from '../src/index.js';
-import { decodeRecords, encodeRecords } from '../src/state/codec.js';
+import { decodeRecords, encodeRecords, encodeRecordsForJsonb } from '../src/state/codec.js';
 import { streamWorkflowId } from '../src/workflows/ids.js';
 import type { replayDeadLetters } from '../src/workflows/replay-dead-letters.js';
 import { createHarness, type Harness } from './support/harness.js';
@@ -83,6 +83,32 @@ async function assertEqualTables(h: Harness, tables: { source: string; target: s
 }
 
 const anyRecord = z.record(z.string(), z.unknown());
+
+describe('state store codec', () => {
+  it('round-trips what plain JSON cannot hold, and leaves plain JSON plain', () => {
+    const record = {
+      exact: [new LosslessNumber('10.50'), new LosslessNumber('9007199254740993'), -0, 0, 1.5],
+      jsonNull: JSON_NULL,
+      nested: { inner: [JSON_NULL, null], big: 12345678901234567890n },
+      bytes: Buffer.from([0, 255, 0]),
+      lookalike: { '~ferry.number': '1', other: 'x' },
+      text: 'a "~ferry.number" inside a string',
+    };
+    const text = encodeRecords(record);
+    const back = decodeRecords<typeof record>(text);
+    assert.deepEqual(back, record);
+    assert.ok(Object.is(back.exact[2], -0));
+    assert.equal(back.jsonNull, JSON_NULL);
+    assert.deepEqual(decodeRecords(encodeRecordsForJsonb(record)), record);
+
+    const plain = { id: 1, name: 'x', list: [1, 'two', null], at: '2024-01-01 00:00:00+00' };
+    assert.equal(encodeRecords(plain), JSON.stringify(plain));
+    // nested objects out of jsonb's key order travel as entries only for jsonb
+    const unordered = { id: 1, js: { b: 1, a: 2 } };
+    assert.equal(encodeRecordsForJsonb(unordered), '{"id":1,"js":{"~ferry.object":[["b",1],["a",2]]}}');
+    assert.deepEqual(Object.keys((decodeRecords(encodeRecordsForJsonb(unordered)) as typeof unordered).js), ['b', 'a']);
+  });
+});
 
 describe('values arrive equal', () => {
   let h: Harness;
@@ -180,6 +206,55 @@ describe('values arrive equal', () => {
     // Nothing changed: the next run rewrites nothing (the version hash of every record is stable).
     const again = await h.run({ stream });
     assert.deepEqual({ ...again.counts }, { created: 0, updated: 0, skipped: 5, deleted: 0, failed: 0 });
+  });
+
+  it('writes what a mapper produces as the text Postgres reads for each column', async () => {
+    await h.db.pool.query(`create table mapped_src (id int primary key)`);
+    await h.db.pool.query(`insert into mapped_src values (1)`);
+    await h.db.pool.query(
+      `create table mapped_dst (id int primary key, at timestamptz, bin bytea, big bigint, amount numeric, doc jsonb, nothing jsonb, sql_null jsonb,
+        tags text[], nums numeric[], flag boolean, f8 float8, nan float8, label varchar(3))`,
+    );
+    const stream = h.name('types.mapped');
+    await h.startWorker([
+      defineStream({
+        name: stream,
+        source: postgresSource({ url: h.db.url, table: 'mapped_src' }),
+        schema: anyRecord,
+        map: (record) => ({
+          kind: 'row',
+          fields: {
+            id: record.id,
+            at: new Date('2024-01-02T03:04:05.678Z'),
+            bin: Buffer.from([0, 1, 2]),
+            big: 9007199254740993n,
+            amount: new LosslessNumber('10.50'),
+            doc: { a: [1, null, 'x'], n: new LosslessNumber('12345678901234567890123') },
+            nothing: JSON_NULL,
+            sql_null: null,
+            tags: ['a,b', '"q"', null, 'NULL', 'back\\slash'],
+            nums: [new LosslessNumber('1.10'), 2, '3.30'],
+            flag: false,
+            f8: -0,
+            nan: Number.NaN,
+            label: 'abc',
+          },
+        }),
+        target: postgresTarget({ url: h.db.url, table: 'mapped_dst', key: 'id' }),
+        key: 'id',
+      }),
+    ]);
+    const summary = await h.run({ stream });
+    assert.deepEqual({ ...summary.counts }, { created: 1, updated: 0, skipped: 0, deleted: 0, failed: 0 });
+    const { rows } = await h.db.pool.query(
+      `select at = '2024-01-02T03:04:05.678Z'::timestamptz as at, bin = '\\x000102'::bytea as bin, big::text as big, amount::text as amount,
+              doc = '{"a": [1, null, "x"], "n": 12345678901234567890123}'::jsonb as doc, nothing = 'null'::jsonb as nothing, sql_null is null as sql_null,
+              tags = array['a,b', '"q"', null, 'NULL', 'back\\slash'] as tags, nums::text as nums, flag, f8::text as f8, nan::text as nan, label
+       from mapped_dst`,
+    );
+    assert.deepEqual(rows, [
+      { at: true, bin: true, big: '9007199254740993', amount: '10.50', doc: true, nothing: true, sql_null: true, tags: true, nums: '{1.10,2,3.30}', flag: false, f8: '-0', nan: 'NaN', label: 'abc' },
+    ]);
   });
 
   it('a record kept as a dead letter arrives exact when replayed', async () => {

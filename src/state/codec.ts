@@ -63,9 +63,32 @@ function reviver(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** Whether plain JSON.stringify would lose something in this value (a walk is cheaper than a replacer on every value). */
+function needsTags(value: unknown): boolean {
+  switch (typeof value) {
+    case 'number':
+      return value === 0 && 1 / value < 0;
+    case 'bigint':
+      return true;
+    case 'object': {
+      if (value === null) return false;
+      if (Array.isArray(value)) {
+        for (const item of value) if (needsTags(item)) return true;
+        return false;
+      }
+      if (isLosslessNumber(value) || isJsonNull(value) || value instanceof Uint8Array || hasReservedKey(value)) return true;
+      if (value instanceof Date) return false;
+      for (const key in value) if (needsTags((value as Record<string, unknown>)[key])) return true;
+      return false;
+    }
+    default:
+      return false;
+  }
+}
+
 /** JSON text of record data, exact for every value a source or mapper may produce. */
 export function encodeRecords(value: unknown): string {
-  return JSON.stringify(value, replacer);
+  return needsTags(value) ? JSON.stringify(value, replacer) : JSON.stringify(value);
 }
 
 /** jsonb orders keys by length, then bytewise. */
