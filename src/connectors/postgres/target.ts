@@ -22,9 +22,10 @@ export interface PostgresTargetOptions {
 }
 
 /**
- * Upserts a whole batch in one statement: each field travels as one text[]
- * of the values as Postgres text (write-values.ts), is cast to its column's
- * type in SQL, and the rows are written with INSERT … ON CONFLICT DO UPDATE. A row the database refuses for its
+ * Upserts a whole batch in one statement: the rows travel as one JSON array
+ * whose values are all Postgres text (write-values.ts), are read as text
+ * columns (json_to_recordset), cast to each column's type in SQL, and written
+ * with INSERT … ON CONFLICT DO UPDATE. A row the database refuses for its
  * content (class 22/23) is isolated by bisection and reported, not thrown.
  */
 class PostgresTarget implements Target {
@@ -94,16 +95,21 @@ class PostgresTarget implements Target {
         `the stream map must only set columns of ${this.table}: ${[...columns.keys()].join(', ')}`,
       );
     }
-    const names = [...fields];
-    const statement = this.statement(names.map((name) => ({ name, castType: (columns.get(name) as WriteColumn).castType })));
-    // One text[] per field, as Postgres text; a field a projection lacks is NULL.
-    const texts = names.map((name) => {
-      const column = columns.get(name) as WriteColumn;
-      return rows.map((r) => columnText(r.projection.fields[name], column));
+    const writes = [...fields].map((name) => ({ name, ...(columns.get(name) as WriteColumn) }));
+    const statement = this.statement(writes);
+    // Each row as { v<n>: Postgres text of field n }; a field a projection lacks is NULL.
+    const keys = writes.map((_, n) => `v${n}`);
+    const texts = rows.map(({ projection: { fields: values } }) => {
+      const row: Record<string, string | null> = {};
+      for (let n = 0; n < writes.length; n += 1) {
+        const column = writes[n] as (typeof writes)[number];
+        row[keys[n] as string] = columnText(values[column.name], column);
+      }
+      return row;
     });
 
     const write = async (offset: number, count: number): Promise<void> => {
-      const params = texts.map((values) => values.slice(offset, offset + count));
+      const params = [JSON.stringify(texts.slice(offset, offset + count))];
       try {
         const { rows: written } = await this.pool.query<{ ord: number; id: string }>(statement, params);
         for (const w of written) ids[offset + w.ord - 1] = w.id;
@@ -144,11 +150,11 @@ class PostgresTarget implements Target {
     const joinOn = keyCols.map((k) => `w.${k} = i.${k}`).join(' and ');
     // castType comes from the catalog (format_type), not from configuration.
     const typed = fields.map((f, n) => `u.v${n}::${f.castType} as ${cols[n]}`);
-    const arrays = fields.map((_, n) => `$${n + 1}::text[]`);
     const aliases = fields.map((_, n) => `v${n}`);
     return `with i as (
         select u.__ferry_ord, ${typed.join(', ')}
-        from unnest(${arrays.join(', ')}) with ordinality as u(${aliases.join(', ')}, __ferry_ord)
+        from rows from (json_to_recordset($1::json) as (${aliases.map((a) => `${a} text`).join(', ')}))
+          with ordinality as u(${aliases.join(', ')}, __ferry_ord)
       ), w as (
         insert into ${this.table} (${cols.join(', ')}) select ${cols.join(', ')} from i
         on conflict (${keyCols.join(', ')}) do update set ${updates.join(', ')}

@@ -9,6 +9,7 @@ import type { WriteColumn } from './catalog.js';
  * fit in.
  */
 export function columnText(value: unknown, column: WriteColumn): string | null {
+  if (typeof value === 'string' && column.kind !== 'json') return value;
   if (value === null || value === undefined) return null;
   if (column.kind === 'json') return isJsonNull(value) ? 'null' : stringifyJson(value);
   if (column.kind === 'array' && Array.isArray(value)) return arrayLiteral(value, column.jsonElements);
