@@ -10,8 +10,9 @@ import { isJsonNull, isLosslessNumber, JSON_NULL, LosslessNumber } from '../core
  *   Buffer          {"~ferry.bytes": "<base64>"}
  *   an object that has a reserved key of its own   {"~ferry.object": [[key, value], …]}
  *
- * Encoding is JSON.stringify with a replacer; decoding is plain JSON.parse
- * unless the text holds a reserved key, so untagged payloads stay native speed.
+ * Encoding is plain JSON.stringify unless a walk finds such a value (then with
+ * a replacer); decoding is plain JSON.parse unless the text holds a reserved
+ * key: the common payload stays at native speed.
  * The encoded text is also valid jsonb (the tags hold strings, not numbers
  * jsonb would rewrite).
  */
