@@ -5,6 +5,7 @@ export { definePipeline, type PipelineOptions, type PipelineStep, type StepFailu
 export type { ScheduleConfig } from './config/schedule.js';
 export { MappingError, ConfigurationError, RecordError } from './core/errors.js';
 export type { Projection, Cursor, RawRow } from './core/types.js';
+export { JSON_NULL, isJsonNull, LosslessNumber, isLosslessNumber, type JsonNull } from './core/json-values.js';
 export type { Source, SourcePage, FetchRequest, SourceShape, CursorStrategy } from './connectors/source.js';
 export type { Target, TargetRow, UpsertResult } from './connectors/target.js';
 export { postgresSource, type PostgresSourceOptions } from './connectors/postgres/source.js';

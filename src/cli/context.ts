@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { loadConfig, type StreamRegistry } from '../config/load-config.js';
+import { stringifyJson } from '../core/json-values.js';
 import { createStateDb, type StateDb } from '../state/db.js';
 import { connectClient, temporalSettings, type TemporalSettings } from '../temporal.js';
 
@@ -34,6 +35,7 @@ export class CliContext {
   }
 }
 
+/** JSON on stdout; record data keeps its exact numbers (LosslessNumber) and JSON nulls. */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${stringifyJson(value, 2)}\n`);
 }

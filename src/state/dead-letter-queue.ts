@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { FieldIssue } from '../core/errors.js';
 import type { RawRow } from '../core/types.js';
+import { decodeParsed, decodeRecords } from './codec.js';
 import type { StateDb } from './db.js';
 import type { DeadLetterRow } from './schema.js';
 
@@ -53,7 +54,7 @@ function toDetail(r: DeadLetterRow): DeadLetterDetail {
   return {
     ...toSummary(r),
     issues: Array.isArray(r.issues) ? (r.issues as unknown as FieldIssue[]) : [],
-    raw: (typeof r.raw === 'object' && r.raw !== null && !Array.isArray(r.raw) ? r.raw : {}) as RawRow,
+    raw: (typeof r.raw === 'object' && r.raw !== null && !Array.isArray(r.raw) ? decodeParsed<RawRow>(r.raw) : {}),
     batchId: r.batch_id,
   };
 }
@@ -151,12 +152,12 @@ export async function pageReplay(
   selection: DeadLetterSelection,
   page: { afterId: string; maxId: string; limit: number },
 ): Promise<ReplayCandidate[]> {
-  const { rows } = await sql<{ id: string; system: string; record_key: string; raw: RawRow }>`
-    select d.id, d.system, d.record_key, d.raw from ferry_dead_letters d
+  const { rows } = await sql<{ id: string; system: string; record_key: string; raw: string }>`
+    select d.id, d.system, d.record_key, d.raw::text as raw from ferry_dead_letters d
     where ${replayWindow(selection, page)}
     order by d.id
     limit ${page.limit}`.execute(db);
-  return rows.map((r) => ({ id: String(r.id), system: r.system, recordKey: r.record_key, raw: r.raw }));
+  return rows.map((r) => ({ id: String(r.id), system: r.system, recordKey: r.record_key, raw: decodeRecords<RawRow>(r.raw) }));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { FieldIssue, RecordStage } from '../core/errors.js';
 import type { RawRow } from '../core/types.js';
+import { encodeRecordsForJsonb } from './codec.js';
 import type { StateDb } from './db.js';
 
 export interface NewDeadLetter {
@@ -30,7 +31,7 @@ export async function putDeadLetters(db: StateDb, scope: DeadLetterScope, letter
     select ${scope.stream}, ${scope.system}, k, s, e, i::jsonb, r::jsonb, ${scope.runId}, ${scope.batchId}
     from unnest(${letters.map((l) => l.recordKey)}::text[], ${letters.map((l) => l.stage)}::text[],
                 ${letters.map((l) => l.error)}::text[], ${letters.map((l) => JSON.stringify(l.issues))}::text[],
-                ${letters.map((l) => JSON.stringify(l.raw))}::text[]) as u(k, s, e, i, r)
+                ${letters.map((l) => encodeRecordsForJsonb(l.raw))}::text[]) as u(k, s, e, i, r)
     on conflict (stream, system, record_key) do update
       set stage = excluded.stage, error = excluded.error, issues = excluded.issues, raw = excluded.raw,
           run_id = excluded.run_id, last_failed_at = now(),

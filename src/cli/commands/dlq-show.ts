@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
+import { stringifyJson } from '../../core/json-values.js';
 import { getDeadLetters } from '../../state/dead-letter-queue.js';
 import { formatMoment } from '../time-format.js';
 import { printJson, type CliContext } from '../context.js';
@@ -34,7 +35,7 @@ export function dlqShowCommand(ctx: CliContext): Command {
         `  first failure:  ${formatMoment(letter.firstFailedAt)}`,
         `  last failure:   ${formatMoment(letter.lastFailedAt)}`,
         `  record:`,
-        `    ${indent(JSON.stringify(letter.raw, null, 2))}`,
+        `    ${indent(stringifyJson(letter.raw, 2))}`,
       ];
       process.stdout.write(`${lines.map((l) => l.trimEnd()).join('\n')}\n`);
     });

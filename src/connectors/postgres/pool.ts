@@ -1,15 +1,5 @@
 import pg from 'pg';
-
-// Date/time types stay as the server's text: a JS Date would drop microseconds
-// and silently break timestamp cursors (and change the values we copy).
-const TEXT_TYPES = new Set([1082, 1083, 1114, 1184, 1186, 1266]);
-
-const types = {
-  getTypeParser(oid: number, format?: string) {
-    if (TEXT_TYPES.has(oid)) return (value: string) => value;
-    return pg.types.getTypeParser(oid, format as 'text');
-  },
-};
+import { exactTypes } from './read-values.js';
 
 /**
  * A cut connection emits 'error' on its client — idle in the pool, or checked
@@ -24,14 +14,18 @@ export function survivesCutConnections(pool: pg.Pool): void {
 
 const pools = new Map<string, { pool: pg.Pool; users: number }>();
 
-/** One pool per connection string in this process, shared by sources and targets. */
+/**
+ * One pool per connection string in this process, shared by sources and
+ * targets. Its values are read exactly (read-values.ts), never as JS Dates or
+ * rounded numbers.
+ */
 export function acquirePool(url: string): pg.Pool {
   const entry = pools.get(url);
   if (entry) {
     entry.users += 1;
     return entry.pool;
   }
-  const pool = new pg.Pool({ connectionString: url, max: 8, types, application_name: 'ferry-connector' });
+  const pool = new pg.Pool({ connectionString: url, max: 8, types: exactTypes, application_name: 'ferry-connector' });
   survivesCutConnections(pool);
   pools.set(url, { pool, users: 1 });
   return pool;

@@ -1,10 +1,11 @@
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import type { Target, TargetRejection, TargetRow, UpsertResult } from '../target.js';
-import { constraintColumns, requireColumns, tableColumns } from './catalog.js';
+import { constraintColumns, requireColumns, tableColumns, writeColumns, type WriteColumn } from './catalog.js';
 import { asConfigurationError, isRowLevelError } from './errors.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
 import { acquirePool, releasePool } from './pool.js';
+import { columnText } from './write-values.js';
 
 export interface PostgresTargetOptions {
   /** connection string of system B */
@@ -21,8 +22,9 @@ export interface PostgresTargetOptions {
 }
 
 /**
- * Upserts a whole batch in one statement: the rows travel as one JSON array,
- * are typed by the table's own row type (json_populate_recordset) and written
+ * Upserts a whole batch in one statement: the rows travel as one JSON array
+ * whose values are all Postgres text (write-values.ts), are read as text
+ * columns (json_to_recordset), cast to each column's type in SQL, and written
  * with INSERT … ON CONFLICT DO UPDATE. A row the database refuses for its
  * content (class 22/23) is isolated by bisection and reported, not thrown.
  */
@@ -33,6 +35,7 @@ class PostgresTarget implements Target {
   private readonly key: readonly string[];
   private readonly idColumn: string;
   private columnTypes: Promise<Map<string, string>> | undefined;
+  private columnWrites: Promise<Map<string, WriteColumn>> | undefined;
 
   constructor(private readonly options: PostgresTargetOptions) {
     this.system = options.system ?? 'postgres';
@@ -59,6 +62,14 @@ class PostgresTarget implements Target {
     return this.columnTypes;
   }
 
+  private writes(): Promise<Map<string, WriteColumn>> {
+    this.columnWrites ??= writeColumns(this.pool, this.table).catch((err: unknown) => {
+      this.columnWrites = undefined;
+      throw asConfigurationError(err, `target table ${this.table}`);
+    });
+    return this.columnWrites;
+  }
+
   async check(): Promise<void> {
     const types = await this.types();
     const needed = [...this.key, this.idColumn, ...(this.options.softDelete ? [this.options.softDelete.column] : [])];
@@ -76,12 +87,31 @@ class PostgresTarget implements Target {
     if (missingKey.length) {
       throw new ConfigurationError(`target ${this.table}: projections lack key field ${missingKey.join(', ')}`, 'the stream map must set every target key column');
     }
-    const statement = this.statement([...fields]);
+    const columns = await this.writes();
+    const unknown = [...fields].filter((f) => !columns.has(f));
+    if (unknown.length) {
+      throw new ConfigurationError(
+        `target ${this.table}: projections have field ${unknown.map((f) => `"${f}"`).join(', ')}, which the table has no column for`,
+        `the stream map must only set columns of ${this.table}: ${[...columns.keys()].join(', ')}`,
+      );
+    }
+    const writes = [...fields].map((name) => ({ name, ...(columns.get(name) as WriteColumn) }));
+    const statement = this.statement(writes);
+    // Each row as { v<n>: Postgres text of field n }; a field a projection lacks is NULL.
+    const keys = writes.map((_, n) => `v${n}`);
+    const texts = rows.map(({ projection: { fields: values } }) => {
+      const row: Record<string, string | null> = {};
+      for (let n = 0; n < writes.length; n += 1) {
+        const column = writes[n] as (typeof writes)[number];
+        row[keys[n] as string] = columnText(values[column.name], column);
+      }
+      return row;
+    });
 
     const write = async (offset: number, count: number): Promise<void> => {
-      const slice = rows.slice(offset, offset + count).map((r) => r.projection.fields);
+      const params = [JSON.stringify(texts.slice(offset, offset + count))];
       try {
-        const { rows: written } = await this.pool.query<{ ord: number; id: string }>(statement, [JSON.stringify(slice)]);
+        const { rows: written } = await this.pool.query<{ ord: number; id: string }>(statement, params);
         for (const w of written) ids[offset + w.ord - 1] = w.id;
       } catch (err) {
         if (!isRowLevelError(err)) throw asConfigurationError(err, `writing ${this.table}`);
@@ -108,23 +138,29 @@ class PostgresTarget implements Target {
     return { message: `target ${this.table}: ${prefix}${message}`, issues: fields.map((path) => ({ path, message })) };
   }
 
-  private statement(fields: string[]): string {
-    const cols = fields.map((f) => quoteIdent(f, `target ${this.table} field`));
+  private statement(fields: readonly { name: string; castType: string }[]): string {
+    const names = fields.map((f) => f.name);
+    const cols = names.map((f) => quoteIdent(f, `target ${this.table} field`));
     const keyCols = this.key.map((k) => quoteIdent(k, 'target key column'));
     const id = quoteIdent(this.idColumn, 'target id column');
     const soft = this.options.softDelete ? quoteIdent(this.options.softDelete.column, 'soft-delete column') : undefined;
-    const updates = fields.filter((f) => !this.key.includes(f)).map((f) => `${quoteIdent(f, 'field')} = excluded.${quoteIdent(f, 'field')}`);
-    if (soft && !fields.includes(this.options.softDelete?.column ?? '')) updates.push(`${soft} = null`);
+    const updates = names.filter((f) => !this.key.includes(f)).map((f) => `${quoteIdent(f, 'field')} = excluded.${quoteIdent(f, 'field')}`);
+    if (soft && !names.includes(this.options.softDelete?.column ?? '')) updates.push(`${soft} = null`);
     if (updates.length === 0) updates.push(`${keyCols[0]} = excluded.${keyCols[0]}`);
     const joinOn = keyCols.map((k) => `w.${k} = i.${k}`).join(' and ');
+    // castType comes from the catalog (format_type), not from configuration.
+    const typed = fields.map((f, n) => `u.v${n}::${f.castType} as ${cols[n]}`);
+    const aliases = fields.map((_, n) => `v${n}`);
     return `with i as (
-        select * from json_populate_recordset(null::${this.table}, $1::json) with ordinality
+        select u.__ferry_ord, ${typed.join(', ')}
+        from rows from (json_to_recordset($1::json) as (${aliases.map((a) => `${a} text`).join(', ')}))
+          with ordinality as u(${aliases.join(', ')}, __ferry_ord)
       ), w as (
         insert into ${this.table} (${cols.join(', ')}) select ${cols.join(', ')} from i
         on conflict (${keyCols.join(', ')}) do update set ${updates.join(', ')}
         returning ${keyCols.join(', ')}, ${id} as __ferry_id
       )
-      select i.ordinality::int as ord, w.__ferry_id::text as id from w join i on ${joinOn}`;
+      select i.__ferry_ord::int as ord, w.__ferry_id::text as id from w join i on ${joinOn}`;
   }
 
   async delete(internalIds: readonly string[]): Promise<number> {
@@ -146,6 +182,7 @@ class PostgresTarget implements Target {
     if (!this.openPool) return;
     this.openPool = undefined;
     this.columnTypes = undefined;
+    this.columnWrites = undefined;
     await releasePool(this.options.url);
   }
 }
