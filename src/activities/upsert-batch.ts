@@ -5,8 +5,10 @@ import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state
 import { dropBatchPayloads, findStage, getStage, putStage } from '../state/staging.js';
 import type { UpsertBatchInput, UpsertBatchOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
 import type { MappedRow, MappedStage, RawStage } from './stages.js';
+import { rejectionText, upsertRows } from './target-writes.js';
 import { describeRecord } from './validate-batch.js';
 
 /**
@@ -40,9 +42,9 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
         else changed.push(row);
       });
 
-      const result = changed.length
-        ? await stream.target.upsert(changed.map((r) => ({ key: r.key, projection: r.projection })))
-        : { ids: [], rejected: [] };
+      const returnsIds = stream.target.capabilities.returnsIds;
+      const rowsOut = changed.map((r) => ({ key: r.key, internalId: known.get(serializeKey(r.key))?.internalId ?? null, projection: r.projection }));
+      const result = changed.length ? await callConnector(() => upsertRows(stream.target, rowsOut)) : { ids: [], rejected: [] };
 
       const rejected = new Map(result.rejected.map((r) => [r.index, r]));
       const targetLetters: NewDeadLetter[] = [];
@@ -53,7 +55,7 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
           targetLetters.push({
             recordKey: serializeKey(row.key),
             stage: 'target',
-            error: `${describeRecord(stream.name, row.key)}: ${rejection.message}`,
+            error: `${describeRecord(stream.name, row.key)}: ${rejectionText(rejection)}`,
             issues: rejection.issues ?? [],
             raw: raw[row.index]?.data ?? {},
           });
@@ -64,7 +66,8 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
       changed.forEach((row, i) => {
         if (rejected.has(i)) return;
         const key = serializeKey(row.key);
-        writes.push({ key, internalId: result.ids[i] ?? null, version: row.version });
+        // A target without ids keeps the binding's (none); one with ids may have moved the record.
+        writes.push({ key, internalId: returnsIds ? (result.ids[i] ?? null) : (rowsOut[i]?.internalId ?? null), version: row.version });
         if (known.has(key)) output.updated += 1;
         else output.created += 1;
       });
