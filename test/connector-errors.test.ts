@@ -71,13 +71,14 @@ describe('connector errors', () => {
       };
       return { target, stored, calls };
     }
+    const ctx = { stream: 'errors', runId: 'errors-run' };
     const rows = (n: number, reject: number): TargetRow[] =>
-      Array.from({ length: n }, (_, i) => ({ key: [String(i + 1)], internalId: null, projection: { kind: 'c', fields: { name: i + 1 === reject ? 'REJECT ME' : `n${i + 1}` } } }));
+      Array.from({ length: n }, (_, i) => ({ key: [String(i + 1)], internalId: null, op: 'create' as const, version: 'v1', projection: { kind: 'c', fields: { name: i + 1 === reject ? 'REJECT ME' : `n${i + 1}` } } }));
 
     for (const limit of [1, undefined]) {
       it(`a RecordRejectedError thrown by ${limit === 1 ? 'a one-record target' : 'a bulk call'} becomes that row's rejection, the others are written`, async () => {
         const { target, stored, calls } = throwingTarget(limit);
-        const result = await upsertRows(target, rows(7, 3));
+        const result = await upsertRows(target, rows(7, 3), ctx);
         assert.deepEqual(result.rejected, [{ index: 2, message: 'POST /customers: 422 Unprocessable Entity', issues: [], status: 422, body: '{"error":"name is reserved"}' }]);
         assert.deepEqual(result.ids, ['api-1', 'api-2', null, 'api-4', 'api-5', 'api-6', 'api-7']);
         assert.deepEqual([...stored.keys()].sort(), ['1', '2', '4', '5', '6', '7']);
@@ -88,14 +89,14 @@ describe('connector errors', () => {
 
     it('splits a batch above the batch limit', async () => {
       const { target, calls } = throwingTarget(4);
-      const result = await upsertRows(target, rows(10, 0));
+      const result = await upsertRows(target, rows(10, 0), ctx);
       assert.deepEqual(calls, [4, 4, 2]);
       assert.equal(result.ids.filter((id) => id !== null).length, 10);
     });
 
     it('refuses a target that breaks the contract (ids missing)', async () => {
       const target: Target = { ...throwingTarget(undefined).target, upsert: async () => ({ ids: [], rejected: [] }) };
-      await assert.rejects(upsertRows(target, rows(2, 0)), /target system "api" broke the connector contract: upsert of 2 rows returned 0 ids/);
+      await assert.rejects(upsertRows(target, rows(2, 0), ctx), /target system "api" broke the connector contract: upsert of 2 rows returned 0 ids/);
     });
   });
 
@@ -164,12 +165,12 @@ describe('connector errors', () => {
       const target: Target = {
         ...forwardTarget(inner),
         capabilities: { ...inner.capabilities, batchLimit: 1 },
-        async upsert(rows) {
+        async upsert(rows, context) {
           assert.equal(rows.length, 1, 'a one-record target gets one row per call');
           if (rows[0]?.projection.fields.name === 'REJECT ME') {
             throw new RecordRejectedError('PUT /customers/5: 422 Unprocessable Entity', { status: 422, body: '{"error":"name is reserved"}' });
           }
-          return inner.upsert(rows);
+          return inner.upsert(rows, context);
         },
       };
       const stream = h.name('errors.rejected');

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { StreamOptions } from '../src/config/define-stream.js';
-import type { Target, TargetRow, UpsertResult } from '../src/connectors/target.js';
+import type { Target, TargetRow, UpsertResult, WriteContext } from '../src/connectors/target.js';
 import { MappingError } from '../src/core/errors.js';
 import type { RunSummary } from '../src/workflows/contracts.js';
 import { runCli, type CliResult } from './support/cli.js';
@@ -40,13 +40,13 @@ function gatedTarget(inner: Target): GatedTarget {
       return upserts;
     },
     hold: (n) => gates.hold(n),
-    async upsert(rows: readonly TargetRow[]): Promise<UpsertResult> {
+    async upsert(rows: readonly TargetRow[], context: WriteContext): Promise<UpsertResult> {
       await gates.pass(upserts++);
       if (target.failNext > 0) {
         target.failNext -= 1;
         throw new Error('connection reset by the test');
       }
-      return inner.upsert(rows);
+      return inner.upsert(rows, context);
     },
   };
   return target;

@@ -11,13 +11,13 @@ function flakyTarget(inner: Target, failures: number): Target & { calls: number 
   const flaky = {
     ...forwardTarget(inner),
     calls: 0,
-    async upsert(rows: Parameters<Target['upsert']>[0]) {
+    async upsert(rows: Parameters<Target['upsert']>[0], context: Parameters<Target['upsert']>[1]) {
       flaky.calls += 1;
       if (left > 0) {
         left -= 1;
         throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
       }
-      return inner.upsert(rows);
+      return inner.upsert(rows, context);
     },
   };
   return flaky;

@@ -45,7 +45,8 @@ export function mirrorDelete({ db, streams }: ActivityDeps) {
         const page = await pageUnseen(db, scope, input.runId, DELETE_PAGE);
         if (page.length === 0) break;
         // Target first (idempotent), then bindings and tally: a crash in between only repeats the target delete.
-        await callConnector(() => deleteRows(stream.target, page.map((b) => ({ key: parseKey(b.key), internalId: b.internalId }))));
+        const rows = page.map((b) => ({ key: parseKey(b.key), internalId: b.internalId, version: b.version }));
+        await callConnector(() => deleteRows(stream.target, rows, { stream: stream.name, runId: input.runId }));
         deleted = await db.transaction().execute(async (trx) => {
           await deleteBindings(trx, scope, page.map((b) => b.key));
           const next = (await tally(trx)) + page.length;

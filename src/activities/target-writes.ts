@@ -1,5 +1,5 @@
 import { ConfigurationError, RecordRejectedError } from '../connectors/errors.js';
-import type { DeleteRow, Target, TargetRejection, TargetRow, UpsertResult } from '../connectors/target.js';
+import type { DeleteRow, Target, TargetRejection, TargetRow, UpsertResult, WriteContext } from '../connectors/target.js';
 import { callConnector, toTemporalFailure } from './connector-call.js';
 
 /** Most of a target's response body kept in a dead letter. */
@@ -19,14 +19,14 @@ export function rejectionText(rejection: TargetRejection): string {
  * (idempotent by key) until the rejected row is alone. Returns one result
  * for all rows, indexes into `rows`.
  */
-export async function upsertRows(target: Target, rows: readonly TargetRow[]): Promise<UpsertResult> {
+export async function upsertRows(target: Target, rows: readonly TargetRow[], context: WriteContext): Promise<UpsertResult> {
   const ids = new Array<string | null>(rows.length).fill(null);
   const rejected: TargetRejection[] = [];
   const write = async (offset: number, count: number): Promise<void> => {
     const slice = rows.slice(offset, offset + count);
     let result: UpsertResult;
     try {
-      result = await target.upsert(slice);
+      result = await target.upsert(slice, context);
     } catch (err) {
       if (!(err instanceof RecordRejectedError)) throw toTemporalFailure(err);
       if (count === 1) {
@@ -54,7 +54,7 @@ export async function upsertRows(target: Target, rows: readonly TargetRow[]): Pr
 }
 
 /** Deletes rows from a target in calls of at most its `batchLimit`; the number it removed. */
-export async function deleteRows(target: Target, rows: readonly DeleteRow[]): Promise<number> {
+export async function deleteRows(target: Target, rows: readonly DeleteRow[], context: WriteContext): Promise<number> {
   const remove = target.delete?.bind(target);
   if (!remove || target.capabilities.delete === false) {
     throw new ConfigurationError(`target system "${target.system}" cannot delete`, "set the stream's deletes to 'none'");
@@ -63,7 +63,7 @@ export async function deleteRows(target: Target, rows: readonly DeleteRow[]): Pr
   let removed = 0;
   for (let offset = 0; offset < rows.length; offset += limit) {
     const slice = rows.slice(offset, offset + limit);
-    removed += await callConnector(() => remove(slice));
+    removed += await callConnector(() => remove(slice, context));
   }
   return removed;
 }

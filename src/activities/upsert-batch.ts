@@ -1,3 +1,4 @@
+import type { TargetRow } from '../connectors/target.js';
 import { serializeKey } from '../core/key.js';
 import { loadBindings, markSeen, writeBindings, type BindingWrite } from '../state/bindings.js';
 import { saveCheckpoint } from '../state/checkpoints.js';
@@ -43,8 +44,12 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
       });
 
       const returnsIds = stream.target.capabilities.returnsIds;
-      const rowsOut = changed.map((r) => ({ key: r.key, internalId: known.get(serializeKey(r.key))?.internalId ?? null, projection: r.projection }));
-      const result = changed.length ? await callConnector(() => upsertRows(stream.target, rowsOut)) : { ids: [], rejected: [] };
+      const rowsOut: TargetRow[] = changed.map((r) => {
+        const binding = known.get(serializeKey(r.key));
+        return { key: r.key, internalId: binding?.internalId ?? null, op: binding ? 'update' : 'create', version: r.version, projection: r.projection };
+      });
+      const context = { stream: stream.name, runId: input.runId };
+      const result = changed.length ? await callConnector(() => upsertRows(stream.target, rowsOut, context)) : { ids: [], rejected: [] };
 
       const rejected = new Map(result.rejected.map((r) => [r.index, r]));
       const targetLetters: NewDeadLetter[] = [];

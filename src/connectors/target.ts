@@ -28,13 +28,24 @@ export interface TargetRow {
   key: readonly string[];
   /** B's id from the binding when this record was written before (a REST target's `PUT /customers/{id}`); null: new to B, or no ids */
   internalId: string | null;
+  /** 'create': no binding yet (new to B); 'update': written before (a broker target's `ferry.<stream>.<op>`) */
+  op: 'create' | 'update';
+  /** the record's version (a broker's message id, an API's idempotency key: stream + key + version) */
+  version: string;
   projection: Projection;
 }
 
-/** A record to delete: its external key and, when the target returned one, B's id. */
+/** A record to delete: its external key, B's id when the target returned one, the version last written. */
 export interface DeleteRow {
   key: readonly string[];
   internalId: string | null;
+  version: string | null;
+}
+
+/** Which stream and run a write belongs to (for subjects, idempotency keys, messages); never record data. */
+export interface WriteContext {
+  stream: string;
+  runId: string;
 }
 
 export interface TargetRejection {
@@ -77,12 +88,12 @@ export interface Target {
   readonly capabilities: TargetCapabilities;
   /** Checks the table/endpoint exists and accepts the fields; throws ConfigurationError. */
   check(): Promise<void>;
-  upsert(rows: readonly TargetRow[]): Promise<UpsertResult>;
+  upsert(rows: readonly TargetRow[], context: WriteContext): Promise<UpsertResult>;
   /**
    * Deletes (or marks deleted, or publishes the deletion of) these records;
    * missing ones are not an error. Returns how many it removed. Required
    * unless `capabilities.delete` is false.
    */
-  delete?(rows: readonly DeleteRow[]): Promise<number>;
+  delete?(rows: readonly DeleteRow[], context: WriteContext): Promise<number>;
   close(): Promise<void>;
 }

@@ -24,8 +24,8 @@ export function forwardTarget(inner: Target): Target {
     system: inner.system,
     capabilities: inner.capabilities,
     check: () => inner.check(),
-    upsert: (rows) => inner.upsert(rows),
-    ...(remove ? { delete: (rows: Parameters<typeof remove>[0]) => remove(rows) } : {}),
+    upsert: (rows, context) => inner.upsert(rows, context),
+    ...(remove ? { delete: (rows: Parameters<typeof remove>[0], context: Parameters<typeof remove>[1]) => remove(rows, context) } : {}),
     close: () => inner.close(),
   };
 }
