@@ -58,10 +58,10 @@ describe('configuration errors', () => {
     it('cursor and lookBack moved to the source: the error says what to write', () => {
       refused(
         { cursor: { strategy: 'timestamp', column: 'updated_at' }, lookBack: '10 minutes' },
-        /^stream "cfg\.customers": field "cursor": cursor and lookBack moved from the stream to its source, which owns its cursor \(write postgresSource\(\{ url, table, system, cursor: \{ column: 'updated_at', kind: 'timestamp' \}, lookBack: "10 minutes" \}\)\)$/,
+        /^stream "cfg\.customers": field "cursor": cursor and lookBack moved from the stream to its source, which owns its cursor \(give them to the source, e\.g\. postgresSource\(\{ url, table, system, cursor: \{ column: 'updated_at', kind: 'timestamp' \}, lookBack: "10 minutes" \}\)\)$/,
       );
       refused({ lookBack: 5 }, /^stream "cfg\.customers": field "lookBack": lookBack moved from the stream to its source/);
-      refused({ cursor: { strategy: 'none' } }, /field "cursor": cursor moved .*a snapshot source needs neither: remove it/);
+      refused({ cursor: { strategy: 'none' } }, /field "cursor": cursor moved .*\(remove it: a snapshot source needs neither\)/);
     });
     it('the source checks its own cursor and look-back', () => {
       const source = (o: Record<string, unknown>) => () => postgresSource({ url, table: 'src', system: 'crm', ...o });

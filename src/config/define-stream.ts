@@ -221,11 +221,10 @@ function refuseMovedFields(stream: string, options: Record<string, unknown> | un
     parts.push(`cursor: { column: '${old.column}', kind: '${old.strategy}' }`);
   }
   if (options.lookBack !== undefined) parts.push(`lookBack: ${JSON.stringify(options.lookBack)}`);
-  const line = parts.length ? `postgresSource({ url, table, system, ${parts.join(', ')} })` : 'the source (a snapshot source needs neither: remove it)';
-  throw new ConfigurationError(
-    `stream "${stream}": field "${moved[0]}": ${moved.join(' and ')} moved from the stream to its source, which owns its cursor`,
-    `write ${line}`,
-  );
+  const hint = parts.length
+    ? `give them to the source, e.g. postgresSource({ url, table, system, ${parts.join(', ')} })`
+    : 'remove it: a snapshot source needs neither';
+  throw new ConfigurationError(`stream "${stream}": field "${moved[0]}": ${moved.join(' and ')} moved from the stream to its source, which owns its cursor`, hint);
 }
 
 function describeValue(v: unknown): string {
