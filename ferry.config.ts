@@ -16,7 +16,7 @@ const customer = z.object({
 
 export const customers = defineStream({
   name: 'demo.customers',
-  source: postgresSource({ url, table: 'demo_crm_customers', system: 'crm' }),
+  source: postgresSource({ url, table: 'demo_crm_customers', system: 'crm', cursor: { column: 'updated_at', kind: 'timestamp' }, lookBack: '1 minute' }),
   schema: customer,
   map: (c) => {
     if (c.balance < -1000) throw new MappingError('balance below the credit limit of -1000', 'balance');
@@ -26,10 +26,8 @@ export const customers = defineStream({
       fields: { crm_id: c.id, email: c.email.toLowerCase(), first_name: first, last_name: rest.join(' '), country: c.country.toUpperCase(), balance: c.balance, source_updated_at: c.updated_at },
     };
   },
-  target: postgresTarget({ url, table: 'demo_app_customers', key: 'crm_id', idColumn: 'id' }),
+  target: postgresTarget({ url, table: 'demo_app_customers', key: 'crm_id', idColumn: 'id', system: 'app' }),
   key: 'id',
-  cursor: { strategy: 'timestamp', column: 'updated_at' },
-  lookBack: '1 minute',
   batchSize: 5_000,
   deletes: { mode: 'mirror', maxDeleteFraction: 0.5 },
 });

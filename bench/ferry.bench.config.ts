@@ -25,7 +25,7 @@ const row = z.object({
 
 export const bench = defineStream({
   name: process.env.BENCH_STREAM ?? 'bench.pg2pg',
-  source: postgresSource({ url, table: source, system: 'bench' }),
+  source: postgresSource({ url, table: source, system: 'bench', cursor: { column: 'updated_at', kind: 'timestamp' } }),
   schema: row,
   map: (r) => ({
     kind: 'row',
@@ -43,9 +43,8 @@ export const bench = defineStream({
       source_updated_at: r.updated_at,
     },
   }),
-  target: postgresTarget({ url, table: target, key: 'src_id', idColumn: 'id' }),
+  target: postgresTarget({ url, table: target, key: 'src_id', idColumn: 'id', system: 'app' }),
   key: 'id',
-  cursor: { strategy: 'timestamp', column: 'updated_at' },
   // Overridden per run by the bench (SyncStreamInput.batchSize).
   batchSize: 10_000,
 });

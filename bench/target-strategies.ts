@@ -85,9 +85,9 @@ function idsByOrdinal(count: number, written: { ord: number; id: string }[]): (s
 }
 
 function jsonStrategy(url: string): { upsert: Upsert; close: () => Promise<void> } {
-  const target = postgresTarget({ url, table: TABLE, key: 'src_id', idColumn: 'id' });
+  const target = postgresTarget({ url, table: TABLE, key: 'src_id', idColumn: 'id', system: 'bench' });
   return {
-    upsert: async (rows) => (await target.upsert(rows.map((fields): TargetRow => ({ key: [String(fields.src_id)], projection: { kind: 'row', fields } })))).ids,
+    upsert: async (rows) => (await target.upsert(rows.map((fields): TargetRow => ({ key: [String(fields.src_id)], internalId: null, op: 'create', version: '1', projection: { kind: 'row', fields } })), { stream: 'bench', runId: 'bench' })).ids,
     close: () => target.close(),
   };
 }

@@ -15,6 +15,9 @@ const repeat = Number(process.env.BENCH_REPEAT ?? 3);
 
 const projections = Array.from({ length: rows }, (_, i) => ({
   key: [String(i + 1)],
+  internalId: null,
+  op: 'create' as const,
+  version: '1',
   projection: {
     kind: 'row',
     fields: {
@@ -37,7 +40,7 @@ async function time(target: Target, pool: pg.Pool, table: string): Promise<numbe
   await pool.query(`truncate ${table}`);
   const start = performance.now();
   for (let i = 0; i < rows; i += batch) {
-    const result = await target.upsert(projections.slice(i, i + batch));
+    const result = await target.upsert(projections.slice(i, i + batch), { stream: 'bench.write', runId: 'bench' });
     if (result.rejected.length) throw new Error(`rejected: ${result.rejected[0]?.message}`);
   }
   return performance.now() - start;
@@ -52,10 +55,10 @@ const pool = new pg.Pool({ connectionString: url });
 survivesCutConnections(pool);
 try {
   await createTargetTable(pool, 'bench_dst');
-  const candidates: [string, Target][] = [['this checkout', postgresTarget({ url, table: 'bench_dst', key: 'src_id', idColumn: 'id' })]];
+  const candidates: [string, Target][] = [['this checkout', postgresTarget({ url, table: 'bench_dst', key: 'src_id', idColumn: 'id', system: 'bench' })]];
   if (process.env.OTHER_TARGET) {
     const other = (await import(process.env.OTHER_TARGET)) as { postgresTarget: typeof postgresTarget };
-    candidates.push(['other', other.postgresTarget({ url, table: 'bench_dst', key: 'src_id', idColumn: 'id' })]);
+    candidates.push(['other', other.postgresTarget({ url, table: 'bench_dst', key: 'src_id', idColumn: 'id', system: 'bench' })]);
   }
   const times = new Map<string, number[]>(candidates.map(([label]) => [label, []]));
   for (let r = 0; r < repeat; r += 1) {

@@ -6,7 +6,16 @@ export type { ScheduleConfig } from './config/schedule.js';
 export { MappingError, ConfigurationError, RecordError } from './core/errors.js';
 export type { Projection, Cursor, RawRow } from './core/types.js';
 export { JSON_NULL, isJsonNull, LosslessNumber, isLosslessNumber, type JsonNull } from './core/json-values.js';
-export type { Source, SourcePage, FetchRequest, SourceShape, CursorStrategy } from './connectors/source.js';
-export type { Target, TargetRow, UpsertResult } from './connectors/target.js';
-export { postgresSource, type PostgresSourceOptions } from './connectors/postgres/source.js';
+export type { Source, SourceCapabilities, SourcePage, FetchRequest, SourceShape } from './connectors/source.js';
+export type { Target, TargetCapabilities, TargetRow, DeleteRow, TargetRejection, UpsertResult } from './connectors/target.js';
+export {
+  CONNECTOR_ERROR_CODES,
+  RecordRejectedError,
+  TransientError,
+  TransientWithDelayError,
+  isRetryable,
+  retryAfterMs,
+  type ConnectorErrorCode,
+} from './connectors/errors.js';
+export { postgresSource, type PostgresSourceOptions, type PostgresCursor } from './connectors/postgres/source.js';
 export { postgresTarget, type PostgresTargetOptions } from './connectors/postgres/target.js';

@@ -7,14 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { StreamRegistry } from '../src/config/load-config.js';
 import { streamsToRun } from '../src/config/pairs.js';
-import { postgresSource } from '../src/connectors/postgres/source.js';
 import { ConfigurationError } from '../src/core/errors.js';
 import { renderTable } from '../src/cli/table.js';
-import { parseTimestamp } from '../src/cli/stream-status.js';
+import { parsePgTimestamp } from '../src/connectors/postgres/cursor.js';
 import { scheduleIdOf } from '../src/workflows/ids.js';
 import { startCli, cli } from './support/cli-process.js';
 import { cliStreamKeys, cliStreamNames, cliStreams, cliTables, type CliStreamKey } from './support/cli-streams.js';
-import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+import { createCustomerTables, customerSource, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 import { gatedSource, type GatedSource } from './support/gated-source.js';
 import { createHarness, type Harness } from './support/harness.js';
 
@@ -87,7 +86,7 @@ describe('ferry CLI', () => {
     for (const key of cliStreamKeys) {
       const tables = await createCustomerTables(h.db.pool, `_${key}`);
       assert.deepEqual(tables, cliTables(key));
-      sources[key] = gatedSource(postgresSource({ url: h.db.url, table: tables.source, system: key === 'export' ? 'app' : 'crm' }));
+      sources[key] = gatedSource(customerSource(h.db.url, tables.source, { system: key === 'export' ? 'app' : 'crm' }));
     }
     await h.startWorker(cliStreams(prefix, h.db.url, sources));
   });
@@ -408,12 +407,12 @@ describe('stream pairs, timestamps and tables (no servers)', () => {
   });
 
   it('reads PostgreSQL and ISO timestamps (the lag of timestamp cursors)', () => {
-    assert.equal(parseTimestamp('2026-01-01 00:00:00.000001+00')?.toISOString(), '2026-01-01T00:00:00.000Z');
-    assert.equal(parseTimestamp('2026-03-04 10:20:30.56789+05:30')?.toISOString(), '2026-03-04T04:50:30.567Z');
-    assert.equal(parseTimestamp('2026-03-04 10:20:30-08')?.toISOString(), '2026-03-04T18:20:30.000Z');
-    assert.equal(parseTimestamp('2026-03-04T10:20:30.5Z')?.toISOString(), '2026-03-04T10:20:30.500Z');
-    assert.equal(parseTimestamp('2026-03-04 10:20:30')?.toISOString(), '2026-03-04T10:20:30.000Z', 'no zone: UTC');
-    assert.equal(parseTimestamp('42'), undefined);
+    assert.equal(parsePgTimestamp('2026-01-01 00:00:00.000001+00')?.toISOString(), '2026-01-01T00:00:00.000Z');
+    assert.equal(parsePgTimestamp('2026-03-04 10:20:30.56789+05:30')?.toISOString(), '2026-03-04T04:50:30.567Z');
+    assert.equal(parsePgTimestamp('2026-03-04 10:20:30-08')?.toISOString(), '2026-03-04T18:20:30.000Z');
+    assert.equal(parsePgTimestamp('2026-03-04T10:20:30.5Z')?.toISOString(), '2026-03-04T10:20:30.500Z');
+    assert.equal(parsePgTimestamp('2026-03-04 10:20:30')?.toISOString(), '2026-03-04T10:20:30.000Z', 'no zone: UTC');
+    assert.equal(parsePgTimestamp('42'), null);
   });
 
   it('renders aligned tables, "-" for empty cells', () => {

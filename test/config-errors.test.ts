@@ -19,11 +19,10 @@ const url = 'postgres://postgres@127.0.0.1:5432/never_connected';
 function options(overrides: Record<string, unknown>): StreamOptions<typeof customerSchema> {
   return {
     name: 'cfg.customers',
-    source: postgresSource({ url, table: 'src' }),
+    source: postgresSource({ url, table: 'src', system: 'crm', cursor: { column: 'updated_at', kind: 'timestamp' } }),
     schema: customerSchema,
-    target: postgresTarget({ url, table: 'dst', key: 'customer_id' }),
+    target: postgresTarget({ url, table: 'dst', key: 'customer_id', system: 'app' }),
     key: 'id',
-    cursor: { strategy: 'timestamp', column: 'updated_at' },
     ...overrides,
   } as StreamOptions<typeof customerSchema>;
 }
@@ -47,23 +46,59 @@ describe('configuration errors', () => {
       refused({ batchSize: '10' }, /^stream "cfg\.customers": field "batchSize": .*number/);
     });
     it('key', () => {
-      refused({ key: 'bad key' }, /^stream "cfg\.customers": field "key": must be a plain column name/);
+      refused({ key: 'bad key' }, /^stream "cfg\.customers": field "key": must be a field name, or a dotted path/);
       refused({ key: [] }, /^stream "cfg\.customers": field "key"/);
-      refused({ key: ['id', 'x;y'] }, /^stream "cfg\.customers": field "key\.1": must be a plain column name/);
+      refused({ key: ['id', 'customer..id'] }, /^stream "cfg\.customers": field "key\.1": must be a field name, or a dotted path/);
+      assert.deepEqual(defineStream(options({ key: ['customer.id', 'line'] })).resolved.shape.key, ['customer.id', 'line'], 'a nested key path is fine');
     });
     it('schema', () => {
       refused({ schema: undefined }, /^stream "cfg\.customers": field "schema": must be a zod schema/);
       refused({ schema: { parse: () => ({}) } }, /^stream "cfg\.customers": field "schema": must be a zod schema/);
     });
-    it('lookBack without a cursor', () => {
-      refused({ cursor: undefined, lookBack: '10 minutes' }, /^stream "cfg\.customers": field "lookBack": needs a cursor/);
-      refused({ cursor: { strategy: 'none' }, lookBack: 5 }, /^stream "cfg\.customers": field "lookBack": needs a cursor/);
+    it('cursor and lookBack moved to the source: the error says what to write', () => {
+      refused(
+        { cursor: { strategy: 'timestamp', column: 'updated_at' }, lookBack: '10 minutes' },
+        /^stream "cfg\.customers": field "cursor": cursor and lookBack moved from the stream to its source, which owns its cursor \(give them to the source, e\.g\. postgresSource\(\{ url, table, system, cursor: \{ column: 'updated_at', kind: 'timestamp' \}, lookBack: "10 minutes" \}\)\)$/,
+      );
+      refused({ lookBack: 5 }, /^stream "cfg\.customers": field "lookBack": lookBack moved from the stream to its source/);
+      refused({ cursor: { strategy: 'none' } }, /field "cursor": cursor moved .*\(remove it: a snapshot source needs neither\)/);
+    });
+    it('the source checks its own cursor and look-back', () => {
+      const source = (o: Record<string, unknown>) => () => postgresSource({ url, table: 'src', system: 'crm', ...o });
+      assert.throws(source({ lookBack: '10 minutes' }), /postgresSource\(\{ table: "src" \}\): field "lookBack": needs a cursor/);
+      assert.throws(source({ cursor: { column: 'updated_at', kind: 'timestamp' }, lookBack: 5 }), /field "lookBack": a timestamp cursor needs an interval such as '10 minutes'/);
+      assert.throws(source({ cursor: { column: 'seq', kind: 'sequence' }, lookBack: '1 hour' }), /field "lookBack": a sequence cursor needs a whole number/);
+      assert.throws(source({ cursor: { column: 'seq', kind: 'serial' } }), /field "cursor\.kind": must be one of timestamp, sequence, version/);
+      assert.throws(source({ cursor: { column: 'x; drop', kind: 'sequence' } }), /source cursor column "x; drop" is not a valid identifier/);
+      const incremental = postgresSource({ url, table: 'src', system: 'crm', cursor: { column: 'seq', kind: 'sequence' }, lookBack: 100 });
+      assert.deepEqual(incremental.capabilities, { incremental: true, snapshot: true, lookBack: true });
+      assert.deepEqual(postgresSource({ url, table: 'src', system: 'crm' }).capabilities, { incremental: false, snapshot: true, lookBack: false });
+      assert.equal(defineStream(options({ source: postgresSource({ url, table: 'src', system: 'crm' }) })).resolved.plan.incremental, false, 'no cursor: every run is a complete pass');
+    });
+    it('system is required on the source and the target', () => {
+      const noSystem = (o: object) => o as never;
+      refused(
+        { source: postgresSource(noSystem({ url, table: 'src' })) },
+        /^stream "cfg\.customers": field "source\.system": is required: name the system the records come from \(e\.g\. 'crm', '1c'\), not the database product \(write postgresSource\(\{ url, table, system: 'crm' \}\)\)/,
+      );
+      refused({ target: postgresTarget(noSystem({ url, table: 'dst', key: 'customer_id' })) }, /^stream "cfg\.customers": field "target\.system": is required: name the system the records go to/);
+      refused({ target: postgresTarget(noSystem({ url, table: 'dst', key: 'customer_id', system: '' })) }, /field "target\.system": "" is not a system name/);
+    });
+    it('capabilities: deletes need a target that deletes, a target must be idempotent', () => {
+      const inner = postgresTarget({ url, table: 'dst', key: 'customer_id', system: 'app' });
+      const noDelete = { system: 'feed', capabilities: { ...inner.capabilities, delete: false as const }, check: () => inner.check(), upsert: inner.upsert.bind(inner), close: () => inner.close() };
+      for (const deletes of ['mirror', 'replace', { mode: 'mirror', maxDeleteFraction: 0.2 }]) {
+        refused({ target: noDelete, deletes }, /^stream "cfg\.customers": field "deletes": '(mirror|replace)' needs a target that can delete, and target system "feed" cannot/);
+      }
+      assert.doesNotThrow(() => defineStream(options({ target: noDelete, deletes: 'none' })));
+      refused({ target: { ...noDelete, capabilities: { ...noDelete.capabilities, idempotent: false } } }, /^stream "cfg\.customers": target system "feed" is not idempotent by key/);
+      refused({ target: { ...noDelete, capabilities: { ...noDelete.capabilities, batchLimit: 0 } } }, /field "target\.capabilities\.batchLimit": 0 is not a positive integer/);
+      refused({ target: { ...noDelete, capabilities: undefined } }, /field "target\.capabilities": the target declares no capabilities/);
     });
     it('other fields', () => {
       refused({ name: 'has space' }, /^stream "has space": field "name"/);
-      refused({ cursor: { strategy: 'timestamp' } }, /^stream "cfg\.customers": field "cursor\.column"/);
       refused({ deletes: { mode: 'mirror', maxDeleteFraction: 2 } }, /^stream "cfg\.customers": field "deletes/);
-      refused({ source: {} }, /^stream "cfg\.customers": field "source": must be an object with check\(\), fetch\(\), close\(\)/);
+      refused({ source: {} }, /^stream "cfg\.customers": field "source": must be an object with check\(\), fetch\(\), lag\(\), close\(\)/);
     });
   });
 
@@ -71,19 +106,19 @@ describe('configuration errors', () => {
     const injections = ['x; drop table y', 'public.x; drop table y', 'x"; drop table y; --', 'a.b.c', ''];
     for (const table of injections) {
       it(`source and target refuse table ${JSON.stringify(table)}`, () => {
-        assert.throws(() => postgresSource({ url, table }), (err: unknown) => err instanceof ConfigurationError && /^source table ".*" is not a valid (identifier|table name)/.test(err.message));
-        assert.throws(() => postgresTarget({ url, table, key: 'id' }), (err: unknown) => err instanceof ConfigurationError && /^target table ".*" is not a valid (identifier|table name)/.test(err.message));
+        assert.throws(() => postgresSource({ url, table, system: 'crm' }), (err: unknown) => err instanceof ConfigurationError && /^source table ".*" is not a valid (identifier|table name)/.test(err.message));
+        assert.throws(() => postgresTarget({ url, table, key: 'id', system: 'app' }), (err: unknown) => err instanceof ConfigurationError && /^target table ".*" is not a valid (identifier|table name)/.test(err.message));
       });
     }
     it('source columns and target key, id and soft-delete columns too', () => {
-      assert.throws(() => postgresSource({ url, table: 'src', columns: ['id', 'name; drop table y'] }), /source column "name; drop table y" is not a valid identifier/);
-      assert.throws(() => postgresTarget({ url, table: 'dst', key: 'id) do nothing; --' }), /target key column "id\) do nothing; --" is not a valid identifier/);
-      assert.throws(() => postgresTarget({ url, table: 'dst', key: 'id', idColumn: 'id, 1' }), /target id column "id, 1" is not a valid identifier/);
-      assert.throws(() => postgresTarget({ url, table: 'dst', key: 'id', softDelete: { column: 'x = now(); --' } }), /soft-delete column "x = now\(\); --" is not a valid identifier/);
+      assert.throws(() => postgresSource({ url, table: 'src', system: 'crm', columns: ['id', 'name; drop table y'] }), /source column "name; drop table y" is not a valid identifier/);
+      assert.throws(() => postgresTarget({ url, table: 'dst', system: 'app', key: 'id) do nothing; --' }), /target key column "id\) do nothing; --" is not a valid identifier/);
+      assert.throws(() => postgresTarget({ url, table: 'dst', system: 'app', key: 'id', idColumn: 'id, 1' }), /target id column "id, 1" is not a valid identifier/);
+      assert.throws(() => postgresTarget({ url, table: 'dst', system: 'app', key: 'id', softDelete: { column: 'x = now(); --' } }), /soft-delete column "x = now\(\); --" is not a valid identifier/);
     });
     it('a schema-qualified name is fine', () => {
-      assert.doesNotThrow(() => postgresSource({ url, table: 'public.src' }));
-      assert.doesNotThrow(() => postgresTarget({ url, table: 'public.dst', key: 'customer_id' }));
+      assert.doesNotThrow(() => postgresSource({ url, table: 'public.src', system: 'crm' }));
+      assert.doesNotThrow(() => postgresTarget({ url, table: 'public.dst', key: 'customer_id', system: 'app' }));
     });
   });
 
@@ -102,7 +137,7 @@ describe('configuration errors', () => {
       await h.startWorker([
         customerStream(streams.good, h.db.url, tables),
         customerStream(streams.noTable, h.db.url, { source: 'no_such_table', target: tables.target }),
-        customerStream(streams.noColumn, h.db.url, tables, { cursor: { strategy: 'timestamp', column: 'changed_at' } }),
+        customerStream(streams.noColumn, h.db.url, tables, { sourceOptions: { cursor: { column: 'changed_at', kind: 'timestamp' } } }),
         customerStream(streams.noTarget, h.db.url, { source: tables.source, target: 'no_such_target' }),
       ]);
     });

@@ -8,13 +8,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { StreamOptions } from '../src/config/define-stream.js';
-import { postgresSource } from '../src/connectors/postgres/source.js';
-import { postgresTarget } from '../src/connectors/postgres/target.js';
-import type { Target, TargetRow, UpsertResult } from '../src/connectors/target.js';
+import type { Target, TargetRow, UpsertResult, WriteContext } from '../src/connectors/target.js';
 import { MappingError } from '../src/core/errors.js';
 import type { RunSummary } from '../src/workflows/contracts.js';
 import { runCli, type CliResult } from './support/cli.js';
-import { createCustomerTables, customerSchema, customerStream, seedCustomers } from './support/customers.js';
+import { createCustomerTables, customerSchema, customerSource, customerStream, customerTarget, seedCustomers } from './support/customers.js';
+import { forwardTarget } from './support/forward.js';
 import { createGates } from './support/gates.js';
 import { gatedSource, type GatedSource } from './support/gated-source.js';
 import { createHarness, type Harness } from './support/harness.js';
@@ -35,22 +34,19 @@ function gatedTarget(inner: Target): GatedTarget {
   const gates = createGates();
   let upserts = 0;
   const target: GatedTarget = {
+    ...forwardTarget(inner),
     failNext: 0,
-    system: inner.system,
     get upserts() {
       return upserts;
     },
-    check: () => inner.check(),
-    delete: (ids) => inner.delete(ids),
-    close: () => inner.close(),
     hold: (n) => gates.hold(n),
-    async upsert(rows: readonly TargetRow[]): Promise<UpsertResult> {
+    async upsert(rows: readonly TargetRow[], context: WriteContext): Promise<UpsertResult> {
       await gates.pass(upserts++);
       if (target.failNext > 0) {
         target.failNext -= 1;
         throw new Error('connection reset by the test');
       }
-      return inner.upsert(rows);
+      return inner.upsert(rows, context);
     },
   };
   return target;
@@ -155,8 +151,8 @@ describe('dead-letter queue: list, show, replay, discard', () => {
   before(async () => {
     h = await createHarness('dlqreplay');
     for (const n of names) t[n] = { stream: h.name(`dlq.${n}`), tables: await createCustomerTables(h.db.pool, `_${n}`) };
-    lockSource = gatedSource(postgresSource({ url: h.db.url, table: t.lock.tables.source, system: 'crm' }));
-    lockTarget = gatedTarget(postgresTarget({ url: h.db.url, table: t.lock.tables.target, key: 'customer_id', idColumn: 'id' }));
+    lockSource = gatedSource(customerSource(h.db.url, t.lock.tables.source));
+    lockTarget = gatedTarget(customerTarget(h.db.url, t.lock.tables.target));
     await startWorker();
   });
   after(() => h.close());

@@ -146,9 +146,9 @@ describe('dead letters', () => {
     await h.startWorker([
       defineStream({
         name: stream,
-        source: postgresSource({ url: h.db.url, table: 'src_tags' }),
+        source: postgresSource({ url: h.db.url, table: 'src_tags', system: 'crm' }),
         schema,
-        target: postgresTarget({ url: h.db.url, table: 'dst_tags', key: 'id' }),
+        target: postgresTarget({ url: h.db.url, table: 'dst_tags', key: 'id', system: 'app' }),
         key: 'id',
         batchSize: 10,
         retry: { maximumAttempts: 2, initialInterval: '100ms' },

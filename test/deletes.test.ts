@@ -2,9 +2,8 @@
 // only, within the guard; 'replace' without a guard; soft delete.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { postgresTarget } from '../src/connectors/postgres/target.js';
 import { createHarness, type Harness } from './support/harness.js';
-import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+import { createCustomerTables, customerStream, customerTarget, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 
 async function boundKeys(h: Harness, stream: string): Promise<string[]> {
   const { rows } = await h.db.pool.query<{ record_key: string }>(`select record_key from ferry_bindings where stream = $1`, [stream]);
@@ -147,7 +146,7 @@ describe('deletes', () => {
     const tables = await createCustomerTables(h.db.pool, '_soft');
     await h.db.pool.query(`alter table ${tables.target} add column deleted_at timestamptz`);
     const stream = h.name('deletes.soft');
-    const target = postgresTarget({ url: h.db.url, table: tables.target, key: 'customer_id', idColumn: 'id', softDelete: { column: 'deleted_at' } });
+    const target = customerTarget(h.db.url, tables.target, { softDelete: { column: 'deleted_at' } });
     await h.startWorker([customerStream(stream, h.db.url, tables, { target, deletes: 'mirror' })]);
     await seedCustomers(h.db.pool, tables.source, 10);
     await h.run({ stream });

@@ -63,12 +63,11 @@ describe('duplicate keys in a batch', () => {
     await h.startWorker([
       defineStream({
         name: stream,
-        source: postgresSource({ url: h.db.url, table: log, system: 'crm' }),
+        source: postgresSource({ url: h.db.url, table: log, system: 'crm', cursor: { column: 'seq', kind: 'sequence' } }),
         schema: changeSchema,
         map: (c) => ({ kind: 'customer', fields: { customer_id: c.customer_id, email: c.email, name: c.name, score: c.score, source_updated_at: c.updated_at } }),
-        target: postgresTarget({ url: h.db.url, table: tables.target, key: 'customer_id', idColumn: 'id' }),
+        target: postgresTarget({ url: h.db.url, table: tables.target, key: 'customer_id', idColumn: 'id', system: 'app' }),
         key: 'customer_id',
-        cursor: { strategy: 'sequence', column: 'seq' },
         batchSize: 10,
         retry: { maximumAttempts: 2, initialInterval: '100ms' },
       }),

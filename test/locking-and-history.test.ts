@@ -5,11 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError } from '@temporalio/client';
-import { postgresSource } from '../src/connectors/postgres/source.js';
-import { postgresTarget } from '../src/connectors/postgres/target.js';
 import { progressQuery } from '../src/workflows/definitions.js';
 import { runCli } from './support/cli.js';
-import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+import { createCustomerTables, customerSource, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 import { gatedSource, type GatedSource } from './support/gated-source.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { chainHistories, historyText } from './support/history.js';
@@ -51,7 +49,7 @@ describe('locking, history and cancellation', () => {
     ] as const) {
       const tables = await createCustomerTables(h.db.pool, `_${name}`);
       const stream = h.name(`locking.${name}`);
-      const source = gatedSource(postgresSource({ url: h.db.url, table: tables.source, system: 'crm' }));
+      const source = gatedSource(customerSource(h.db.url, tables.source));
       t[name] = { stream, tables, source };
       streams.push(customerStream(stream, h.db.url, tables, { ...options, source }));
     }

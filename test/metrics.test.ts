@@ -6,8 +6,9 @@ import { StreamRegistry } from '../src/config/load-config.js';
 import { ConfigurationError } from '../src/core/errors.js';
 import { METRIC } from '../src/metrics/names.js';
 import { installSdkMetrics, metricsSettings } from '../src/metrics/settings.js';
+import { parsePgTimestamp } from '../src/connectors/postgres/cursor.js';
 import { startMetricsServer } from '../src/metrics/server.js';
-import { parsePgTimestamp, readStreamStates } from '../src/metrics/stream-state.js';
+import { readStreamStates } from '../src/metrics/stream-state.js';
 import { finishRun } from '../src/state/runs.js';
 import { createFerryWorker, type FerryWorker } from '../src/worker.js';
 import { runCli } from './support/cli.js';
@@ -106,7 +107,7 @@ describe('metrics and ferry stats', () => {
         // its source table does not exist: every run fails at once (a configuration error)
         customerStream(broken, h.db.url, { source: 'no_such_table', target: tables.target }),
         // no cursor: every run is a full pass, no checkpoint
-        customerStream(snapshot, h.db.url, snapshotTables, { cursor: { strategy: 'none' } }),
+        customerStream(snapshot, h.db.url, snapshotTables, { sourceOptions: { cursor: undefined } }),
       ]),
       metrics: { port: 0, host: '127.0.0.1' },
       ...(workflowBundlePath() ? { workflowBundlePath: workflowBundlePath() } : {}),
@@ -198,7 +199,7 @@ describe('metrics and ferry stats', () => {
     assert.equal(summary.status, 'succeeded');
     assert.equal((await h.db.pool.query(`select 1 from ferry_checkpoints where stream = $1`, [snapshot])).rowCount, 0, 'no checkpoint');
     const [row] = await runRows(snapshot);
-    const [state] = await readStreamStates(ferry.db, [{ name: snapshot, cursor: 'none' }]);
+    const [state] = await readStreamStates(ferry.db, [{ name: snapshot }]);
     assert.equal(state?.lagBasis, 'last-success');
     assert.equal(state?.syncedUpTo?.getTime(), row!.started_at.getTime());
     const samples = await scrape(ferry.metricsUrl!);

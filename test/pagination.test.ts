@@ -106,7 +106,7 @@ describe('pagination', () => {
     before(async () => {
       tables = await createCustomerTables(h.db.pool, '_late');
       stream = h.name('pagination.late');
-      await h.startWorker([customerStream(stream, h.db.url, tables, { batchSize: 10, lookBack: '1 hour' })]);
+      await h.startWorker([customerStream(stream, h.db.url, tables, { batchSize: 10, sourceOptions: { lookBack: '1 hour' } })]);
       // 20 rows, 2026-01-01 00:00:00.000001 .. .000020
       await h.db.pool.query(
         `insert into ${tables.source} (id, email, name, score, updated_at)

@@ -7,10 +7,9 @@ import { ApplicationFailure, CancelledFailure, WorkflowExecutionAlreadyStartedEr
 import { definePipeline, type PipelineDefinition, type PipelineStep } from '../src/config/define-pipeline.js';
 import type { StreamDefinition } from '../src/config/define-stream.js';
 import { StreamRegistry } from '../src/config/load-config.js';
-import { postgresSource } from '../src/connectors/postgres/source.js';
 import { pipelineWorkflowId } from '../src/workflows/ids.js';
 import type { PipelineSummary } from '../src/workflows/pipeline-contracts.js';
-import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+import { createCustomerTables, customerSource, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 import { gatedSource, type GatedSource } from './support/gated-source.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { ferry, pipelineRows, runRows, settledExecutionCount, startPipeline, type SchedulingFixture } from './support/scheduling.js';
@@ -35,7 +34,7 @@ describe('pipelines', () => {
       // a "broken" stream writes to a table that does not exist: its run fails at its checks
       const target = key.endsWith('Broken') ? { ...tables, target: `missing_${key.toLowerCase()}` } : tables;
       const name = h.name(`pipe.${key}`);
-      const source = gatedSource(postgresSource({ url: h.db.url, table: tables.source, system: 'crm' }));
+      const source = gatedSource(customerSource(h.db.url, tables.source));
       streams[key] = { name, tables: target, source };
       definitions.push(customerStream(name, h.db.url, target, { source }));
     }

@@ -1,26 +1,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { postgresTarget } from '../src/connectors/postgres/target.js';
 import type { Target } from '../src/connectors/target.js';
+import { forwardTarget } from './support/forward.js';
 import { createHarness, type Harness } from './support/harness.js';
-import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+import { createCustomerTables, customerStream, customerTarget, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 
 /** A real Postgres target whose first `failures` upserts fail as a network blip would. */
 function flakyTarget(inner: Target, failures: number): Target & { calls: number } {
   let left = failures;
   const flaky = {
-    system: inner.system,
+    ...forwardTarget(inner),
     calls: 0,
-    check: () => inner.check(),
-    delete: (ids: readonly string[]) => inner.delete(ids),
-    close: () => inner.close(),
-    async upsert(rows: Parameters<Target['upsert']>[0]) {
+    async upsert(rows: Parameters<Target['upsert']>[0], context: Parameters<Target['upsert']>[1]) {
       flaky.calls += 1;
       if (left > 0) {
         left -= 1;
         throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
       }
-      return inner.upsert(rows);
+      return inner.upsert(rows, context);
     },
   };
   return flaky;
@@ -59,7 +56,7 @@ describe('transient errors', () => {
     const tables = await createCustomerTables(h.db.pool, '_flaky');
     await seedCustomers(h.db.pool, tables.source, 30);
     const stream = h.name('retries.flaky');
-    const target = flakyTarget(postgresTarget({ url: h.db.url, table: tables.target, key: 'customer_id', idColumn: 'id' }), 2);
+    const target = flakyTarget(customerTarget(h.db.url, tables.target), 2);
     await h.startWorker([customerStream(stream, h.db.url, tables, { target, retry: { maximumAttempts: 4, initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s' } })]);
 
     const summary = await h.run({ stream });
@@ -75,7 +72,7 @@ describe('transient errors', () => {
     const tables = await createCustomerTables(h.db.pool, '_down');
     await seedCustomers(h.db.pool, tables.source, 5);
     const stream = h.name('retries.down');
-    const target = flakyTarget(postgresTarget({ url: h.db.url, table: tables.target, key: 'customer_id', idColumn: 'id' }), 1_000);
+    const target = flakyTarget(customerTarget(h.db.url, tables.target), 1_000);
     await h.startWorker([customerStream(stream, h.db.url, tables, { target, retry: { maximumAttempts: 3, initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s' } })]);
 
     await assert.rejects(h.run({ stream }), (err: Error) => /failed/.test(err.message));

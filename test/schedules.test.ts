@@ -8,14 +8,13 @@ import { ScheduleNotFoundError, type ScheduleDescription, type ScheduleHandle } 
 import { definePipeline } from '../src/config/define-pipeline.js';
 import type { StreamDefinition } from '../src/config/define-stream.js';
 import type { ScheduleConfig } from '../src/config/schedule.js';
-import { postgresSource } from '../src/connectors/postgres/source.js';
 import type { ApplyResult } from '../src/schedules/apply.js';
 import type { ScheduleView } from '../src/schedules/inspect.js';
 import { scheduleIdOf } from '../src/workflows/ids.js';
 import type { ScheduledRunInput, ScheduledRunResult } from '../src/workflows/pipeline-contracts.js';
 import type { scheduledRun } from '../src/workflows/scheduled-run.js';
 import { cli } from './support/cli-process.js';
-import { createCustomerTables, customerStream, seedCustomers } from './support/customers.js';
+import { createCustomerTables, customerSource, customerStream, seedCustomers } from './support/customers.js';
 import { gatedSource, type GatedSource } from './support/gated-source.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { ferry, runRows, settledExecutionCount, type SchedulingFixture } from './support/scheduling.js';
@@ -78,7 +77,7 @@ describe('schedules', () => {
     for (const k of ['nightly', 'often', 'locked', 'rapid', 'member'] as const) {
       const tables = await createCustomerTables(h.db.pool, `_${k}`);
       await seedCustomers(h.db.pool, tables.source, 20);
-      const source = gatedSource(postgresSource({ url: h.db.url, table: tables.source, system: 'crm' }));
+      const source = gatedSource(customerSource(h.db.url, tables.source));
       streams[k] = { name: h.name(`sched.${k}`), source, tables };
       definitions.push(customerStream(streams[k].name, h.db.url, tables, { source }));
     }

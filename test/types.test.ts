@@ -125,13 +125,13 @@ describe('values arrive equal', () => {
     await h.startWorker([
       defineStream({
         name: stream,
-        source: postgresSource({ url: h.db.url, table: tables.source }),
+        source: postgresSource({ url: h.db.url, table: tables.source, system: 'src' }),
         schema: anyRecord,
         map: (record) => {
           seen.set(record.id as number, record);
           return { kind: 'row', fields: record };
         },
-        target: postgresTarget({ url: h.db.url, table: tables.target, key: 'id' }),
+        target: postgresTarget({ url: h.db.url, table: tables.target, key: 'id', system: 'dst' }),
         key: 'id',
         batchSize: 2,
       }),
@@ -219,7 +219,7 @@ describe('values arrive equal', () => {
     await h.startWorker([
       defineStream({
         name: stream,
-        source: postgresSource({ url: h.db.url, table: 'mapped_src' }),
+        source: postgresSource({ url: h.db.url, table: 'mapped_src', system: 'src' }),
         schema: anyRecord,
         map: (record) => ({
           kind: 'row',
@@ -240,7 +240,7 @@ describe('values arrive equal', () => {
             label: 'abc',
           },
         }),
-        target: postgresTarget({ url: h.db.url, table: 'mapped_dst', key: 'id' }),
+        target: postgresTarget({ url: h.db.url, table: 'mapped_dst', key: 'id', system: 'dst' }),
         key: 'id',
       }),
     ]);
@@ -264,13 +264,13 @@ describe('values arrive equal', () => {
     await h.startWorker([
       defineStream({
         name: stream,
-        source: postgresSource({ url: h.db.url, table: tables.source }),
+        source: postgresSource({ url: h.db.url, table: tables.source, system: 'src' }),
         schema: anyRecord,
         map: (record) => {
           if (rejectOdd && (record.id as number) % 2 === 1) throw new MappingError('odd ids wait for the fix');
           return { kind: 'row', fields: record };
         },
-        target: postgresTarget({ url: h.db.url, table: tables.target, key: 'id' }),
+        target: postgresTarget({ url: h.db.url, table: tables.target, key: 'id', system: 'dst' }),
         key: 'id',
       }),
     ]);

@@ -22,7 +22,7 @@ function mirror(name: string, from: string, to: string, schema: z.ZodObject, key
     name,
     source: postgresSource({ url, table: from, system }),
     schema,
-    target: postgresTarget({ url, table: to, key }),
+    target: postgresTarget({ url, table: to, key, system: 'app' }),
     key,
     batchSize: 500,
     deletes: { mode: 'mirror', maxDeleteFraction: 0.5 },
@@ -47,7 +47,7 @@ const fintablo = FINTABLO_TABLES.map((t) =>
     name: `fintablo.${t}`,
     source: postgresSource({ url, table: `fintablo.${t}`, system: 'fintablo', columns: ['id', 'name', 'amount'] }),
     schema: z.object({ id: z.string().regex(/^\d+$/), name: text, amount: z.string().nullable() }),
-    target: postgresTarget({ url, table: `app.ft_${t}`, key: 'id' }),
+    target: postgresTarget({ url, table: `app.ft_${t}`, key: 'id', system: 'app' }),
     key: 'id',
     deletes: { mode: 'mirror', maxDeleteFraction: 0.5 },
   }),
@@ -58,7 +58,7 @@ const stockBalances = defineStream({
   name: 'iiko.stock_balances',
   source: postgresSource({ url, table: 'iiko.stock_balances', system: 'iiko' }),
   schema: z.object({ store_id: text, product_id: text, amount: z.string(), sum: z.string() }),
-  target: postgresTarget({ url, table: 'app.stock_balance', key: ['store_id', 'product_id'] }),
+  target: postgresTarget({ url, table: 'app.stock_balance', key: ['store_id', 'product_id'], system: 'app' }),
   key: ['store_id', 'product_id'],
   batchSize: 500,
   deletes: 'replace',
@@ -74,7 +74,7 @@ const minMax = defineStream({
     if (r.min_qty > r.max_qty) throw new MappingError(`min ${r.min_qty} is above max ${r.max_qty} (sheet row ${r.row_no})`, 'min_qty');
     return { kind: 'min_stock_level', fields: { store: r.store, product_num: r.product_num, min_qty: r.min_qty, max_qty: r.max_qty } };
   },
-  target: postgresTarget({ url, table: 'app.min_stock_level', key: ['store', 'product_num'] }),
+  target: postgresTarget({ url, table: 'app.min_stock_level', key: ['store', 'product_num'], system: 'app' }),
   key: ['store', 'product_num'],
   deletes: { mode: 'mirror', maxDeleteFraction: 0.5 },
 });
@@ -84,7 +84,7 @@ const minStockSheet = defineStream({
   name: 'sheet.min_stock',
   source: postgresSource({ url, table: 'app.v_min_stock_sheet', system: 'app' }),
   schema: z.object({ product_num: text, name: text, unit: text, min_qty: z.string().nullable(), max_qty: z.string().nullable() }),
-  target: postgresTarget({ url, table: 'gsheet.min_stock', key: 'product_num' }),
+  target: postgresTarget({ url, table: 'gsheet.min_stock', key: 'product_num', system: 'gsheet' }),
   key: 'product_num',
   deletes: { mode: 'mirror', maxDeleteFraction: 0.5 },
 });
@@ -92,7 +92,7 @@ const mappingSheet = defineStream({
   name: 'sheet.mapping_ref',
   source: postgresSource({ url, table: 'app.v_goods_display_names', system: 'app' }),
   schema: z.object({ product_id: text, product_num: text, display_name: text }),
-  target: postgresTarget({ url, table: 'gsheet.mapping_ref', key: 'product_id' }),
+  target: postgresTarget({ url, table: 'gsheet.mapping_ref', key: 'product_id', system: 'gsheet' }),
   key: 'product_id',
   deletes: { mode: 'mirror', maxDeleteFraction: 0.5 },
 });

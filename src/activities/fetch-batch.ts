@@ -5,6 +5,7 @@ import { versionOf } from '../core/version.js';
 import { putStage } from '../state/staging.js';
 import type { FetchBatchInput, FetchBatchOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
 import type { RawStage } from './stages.js';
 
@@ -25,13 +26,9 @@ export function fetchBatch({ db, streams }: ActivityDeps) {
   return (input: FetchBatchInput): Promise<FetchBatchOutput> =>
     heartbeating(async () => {
       const stream = streams.get(input.stream);
-      const page = await stream.source.fetch({
-        shape: stream.shape,
-        after: input.cursor,
-        limit: input.limit,
-        mode: input.mode,
-        rewind: input.rewind,
-      });
+      const page = await callConnector(() =>
+        stream.source.fetch({ shape: stream.shape, after: input.cursor, limit: input.limit, mode: input.mode, rewind: input.rewind }),
+      );
       const records: RawStage = lastPerKey(
         page.rows.map((row) => ({
           key: keyOf(row, stream.shape.key),

@@ -1,8 +1,11 @@
+import { parseKey } from '../core/key.js';
 import { countBindings, deleteBindings, pageUnseen } from '../state/bindings.js';
 import { findStage, putStage } from '../state/staging.js';
 import type { MirrorDeleteInput, MirrorDeleteOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
+import { deleteRows } from './target-writes.js';
 
 const DELETE_PAGE = 5_000;
 
@@ -42,7 +45,8 @@ export function mirrorDelete({ db, streams }: ActivityDeps) {
         const page = await pageUnseen(db, scope, input.runId, DELETE_PAGE);
         if (page.length === 0) break;
         // Target first (idempotent), then bindings and tally: a crash in between only repeats the target delete.
-        await stream.target.delete(page.flatMap((b) => (b.internalId === null ? [] : [b.internalId])));
+        const rows = page.map((b) => ({ key: parseKey(b.key), internalId: b.internalId, version: b.version }));
+        await callConnector(() => deleteRows(stream.target, rows, { stream: stream.name, runId: input.runId }));
         deleted = await db.transaction().execute(async (trx) => {
           await deleteBindings(trx, scope, page.map((b) => b.key));
           const next = (await tally(trx)) + page.length;

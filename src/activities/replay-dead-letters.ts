@@ -12,6 +12,7 @@ import type {
   StageDeadLettersOutput,
 } from '../workflows/replay-contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
 import type { RawStage } from './stages.js';
 
@@ -27,7 +28,7 @@ export function beginReplay({ db, streams, searchAttributes }: ActivityDeps) {
       await closeAbandonedRuns(db, input.stream, input.runId);
       await insertRun(db, { id: input.runId, stream: input.stream, workflowId: input.workflowId, workflowRunId: input.workflowRunId, mode: 'replay', startedAt: new Date(input.startedAt) });
       const stream = streams.get(input.stream);
-      await stream.target.check();
+      await callConnector(() => stream.target.check());
       const { maxId, count } = await replayExtent(db, { stream: stream.name, ids: input.ids });
       return { plan: stream.plan, maxId, selected: count, searchAttributes: searchAttributes ?? false };
     });

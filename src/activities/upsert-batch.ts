@@ -1,3 +1,4 @@
+import type { TargetRow } from '../connectors/target.js';
 import { serializeKey } from '../core/key.js';
 import { loadBindings, markSeen, writeBindings, type BindingWrite } from '../state/bindings.js';
 import { saveCheckpoint } from '../state/checkpoints.js';
@@ -5,8 +6,10 @@ import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state
 import { dropBatchPayloads, findStage, getStage, putStage } from '../state/staging.js';
 import type { UpsertBatchInput, UpsertBatchOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
+import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
 import type { MappedRow, MappedStage, RawStage } from './stages.js';
+import { rejectionText, upsertRows } from './target-writes.js';
 import { describeRecord } from './validate-batch.js';
 
 /**
@@ -40,9 +43,13 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
         else changed.push(row);
       });
 
-      const result = changed.length
-        ? await stream.target.upsert(changed.map((r) => ({ key: r.key, projection: r.projection })))
-        : { ids: [], rejected: [] };
+      const returnsIds = stream.target.capabilities.returnsIds;
+      const rowsOut: TargetRow[] = changed.map((r) => {
+        const binding = known.get(serializeKey(r.key));
+        return { key: r.key, internalId: binding?.internalId ?? null, op: binding ? 'update' : 'create', version: r.version, projection: r.projection };
+      });
+      const context = { stream: stream.name, runId: input.runId };
+      const result = changed.length ? await callConnector(() => upsertRows(stream.target, rowsOut, context)) : { ids: [], rejected: [] };
 
       const rejected = new Map(result.rejected.map((r) => [r.index, r]));
       const targetLetters: NewDeadLetter[] = [];
@@ -53,7 +60,7 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
           targetLetters.push({
             recordKey: serializeKey(row.key),
             stage: 'target',
-            error: `${describeRecord(stream.name, row.key)}: ${rejection.message}`,
+            error: `${describeRecord(stream.name, row.key)}: ${rejectionText(rejection)}`,
             issues: rejection.issues ?? [],
             raw: raw[row.index]?.data ?? {},
           });
@@ -64,7 +71,8 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
       changed.forEach((row, i) => {
         if (rejected.has(i)) return;
         const key = serializeKey(row.key);
-        writes.push({ key, internalId: result.ids[i] ?? null, version: row.version });
+        // A target without ids keeps the binding's (none); one with ids may have moved the record.
+        writes.push({ key, internalId: returnsIds ? (result.ids[i] ?? null) : (rowsOut[i]?.internalId ?? null), version: row.version });
         if (known.has(key)) output.updated += 1;
         else output.created += 1;
       });

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { serializeKey } from '../core/key.js';
+import { serializeKey, valueAt } from '../core/key.js';
 import type { FieldIssue } from '../core/errors.js';
 import type { NewDeadLetter } from '../state/dead-letters.js';
 import { getStage, putStage } from '../state/staging.js';
@@ -33,7 +33,7 @@ export function validateBatch({ db, streams }: ActivityDeps) {
       const letters: NewDeadLetter[] = [];
       raw.forEach((record, index) => {
         if (record.key === null) {
-          const issues = stream.shape.key.filter((k) => record.data[k] == null).map((k) => ({ path: k, message: 'key field is missing' }));
+          const issues = stream.shape.key.filter((k) => valueAt(record.data, k) == null).map((k) => ({ path: k, message: 'key field is missing' }));
           letters.push({ recordKey: keylessId(input.batchId, index), stage: 'validate', error: `${describeRecord(stream.name, null)}: ${issuesText(issues)}`, issues, raw: record.data });
           return;
         }

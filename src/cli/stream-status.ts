@@ -5,7 +5,6 @@
  */
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import type { ResolvedStream } from '../config/define-stream.js';
-import type { Cursor } from '../core/types.js';
 import { getCheckpoint, type Checkpoint } from '../state/checkpoints.js';
 import { countDeadLetters } from '../state/dead-letters.js';
 import type { StateDb } from '../state/db.js';
@@ -19,7 +18,7 @@ export interface Lag {
   seconds: number;
   /** the moment the lag is counted from */
   since: Date;
-  /** 'cursor': the checkpoint's timestamp value (timestamp cursors); 'written': when the checkpoint was last written */
+  /** 'cursor': the time the checkpoint tells (Source.lag, e.g. a timestamp cursor); 'written': when the checkpoint was last written */
   basis: 'cursor' | 'written';
 }
 
@@ -46,36 +45,12 @@ export interface StreamStatus {
   runs: RunRow[];
 }
 
-/**
- * A timestamp as PostgreSQL (or ISO 8601) writes it — '2026-01-01 10:00:00.123456+00' —
- * as a Date (milliseconds). A time without a zone is taken as UTC.
- */
-export function parseTimestamp(text: string): Date | undefined {
-  const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2})?)(\.\d+)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const [, date, time, fraction, zone] = m;
-  const ms = fraction ? `.${fraction.slice(1, 4).padEnd(3, '0')}` : '';
-  let tz = 'Z';
-  if (zone && zone.toUpperCase() !== 'Z') {
-    const digits = zone.replace(':', '');
-    tz = `${digits.slice(0, 3)}:${digits.slice(3, 5) || '00'}`;
-  }
-  const at = new Date(`${date}T${time}${time!.length === 5 ? ':00' : ''}${ms}${tz}`);
-  return Number.isNaN(at.getTime()) ? undefined : at;
-}
-
-/** The timestamp in a timestamp cursor: `{ value, key }` (the Postgres source), or the value alone. */
-export function cursorTime(stream: ResolvedStream, cursor: Cursor): Date | undefined {
-  if (stream.shape.cursor.strategy !== 'timestamp') return undefined;
-  const value = typeof cursor === 'object' && cursor !== null && !Array.isArray(cursor) ? cursor.value : cursor;
-  return typeof value === 'string' ? parseTimestamp(value) : undefined;
-}
-
+/** Lag from the time the checkpoint tells, as its source reads it, else from when it was written. */
 export function lagOf(stream: ResolvedStream, checkpoint: Checkpoint | undefined, now = Date.now()): Lag | null {
   if (!checkpoint) return null;
-  const fromCursor = cursorTime(stream, checkpoint.cursor);
-  const since = fromCursor ?? checkpoint.updatedAt;
-  return { seconds: Math.max(0, (now - since.getTime()) / 1000), since, basis: fromCursor ? 'cursor' : 'written' };
+  const fromCursor = stream.source.lag(checkpoint.cursor, new Date(now));
+  if (fromCursor !== null) return { seconds: fromCursor, since: new Date(now - fromCursor * 1000), basis: 'cursor' };
+  return { seconds: Math.max(0, (now - checkpoint.updatedAt.getTime()) / 1000), since: checkpoint.updatedAt, basis: 'written' };
 }
 
 /** A promise's value, or undefined after `ms` (a query to a run no worker serves would wait long). */

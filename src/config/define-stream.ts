@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.js';
 import type { Projection } from '../core/types.js';
 import type { VersionRule } from '../core/version.js';
-import type { CursorStrategy, Source, SourceShape } from '../connectors/source.js';
+import type { Source, SourceShape } from '../connectors/source.js';
 import type { Target } from '../connectors/target.js';
 import { scheduleSchema, type ResolvedSchedule, type ScheduleConfig } from './schedule.js';
 
@@ -38,17 +38,13 @@ export interface StreamOptions<S extends z.ZodType> {
   /** record -> projection; throw MappingError for a business-rule failure. Default: the record as fields. */
   map?: (record: z.output<S>, context: MapContext) => Projection;
   target: Target;
-  /** source field(s) forming the external key */
+  /** source field(s) forming the external key; a dotted path reads a nested field (`customer.id`) */
   key: string | readonly string[];
-  /** default: { strategy: 'none' } (every run is a full snapshot pass) */
-  cursor?: CursorStrategy;
   /** default 500 */
   batchSize?: number;
   /** default 'none' */
   deletes?: DeletePolicy;
-  /** incremental runs re-read this far behind the checkpoint ('10 minutes', or a number for sequences) */
-  lookBack?: string | number;
-  /** source column holding the record version; default: the cursor column for timestamp/version cursors */
+  /** source field (path) holding the record version; default: the source's (e.g. a timestamp or version cursor column) */
   version?: string;
   /** when there is no version column: version = hash of these fields (default: all fields) */
   significantFields?: readonly string[];
@@ -87,6 +83,7 @@ export interface ResolvedStream {
 /** What the workflow needs to know of a stream: plain JSON, no functions. */
 export interface StreamPlan {
   stream: string;
+  /** the source is incremental and the stream is not a 'replace' stream: runs start from the checkpoint */
   incremental: boolean;
   batchSize: number;
   deletes: { mode: 'none' | 'mirror' | 'replace'; maxDeleteFraction: number };
@@ -106,7 +103,8 @@ export function isStreamDefinition(value: unknown): value is StreamDefinition {
   return typeof value === 'object' && value !== null && STREAM_BRAND in value;
 }
 
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain column name (letters, digits, _)');
+/** A field of the record, or a dotted path to a nested one (`customer.id`). */
+const fieldPath = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, "must be a field name, or a dotted path to a nested field such as 'customer.id'");
 const duration = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*[a-z]*$/i, "must look like '30s' or '5 minutes'")]);
 const hasMethods = (...names: string[]) =>
   z.custom<object>(
@@ -119,19 +117,11 @@ export const nameSchema = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.:\-/>]+
 
 const streamOptionsSchema = z.object({
   name: nameSchema,
-  source: hasMethods('check', 'fetch', 'close'),
+  source: hasMethods('check', 'fetch', 'lag', 'close'),
   schema: z.custom<z.ZodType>((v) => v instanceof z.ZodType, { message: 'must be a zod schema' }),
   map: z.function().optional(),
-  target: hasMethods('check', 'upsert', 'delete', 'close'),
-  key: z.union([identifier, z.array(identifier).min(1)]),
-  cursor: z
-    .discriminatedUnion('strategy', [
-      z.object({ strategy: z.literal('timestamp'), column: identifier }),
-      z.object({ strategy: z.literal('sequence'), column: identifier }),
-      z.object({ strategy: z.literal('version'), column: identifier }),
-      z.object({ strategy: z.literal('none') }),
-    ])
-    .default({ strategy: 'none' }),
+  target: hasMethods('check', 'upsert', 'close'),
+  key: z.union([fieldPath, z.array(fieldPath).min(1)]),
   batchSize: z.number().int().min(1).max(100_000).default(500),
   deletes: z
     .union([
@@ -139,8 +129,7 @@ const streamOptionsSchema = z.object({
       z.object({ mode: z.literal('mirror'), maxDeleteFraction: z.number().gt(0).lte(1).default(0.5) }),
     ])
     .default('none'),
-  lookBack: z.union([z.string().min(1), z.number().int().nonnegative()]).optional(),
-  version: identifier.optional(),
+  version: fieldPath.optional(),
   significantFields: z.array(z.string().min(1)).min(1).optional(),
   retry: z
     .object({
@@ -168,15 +157,16 @@ function describeIssues(stream: string, error: z.ZodError): string {
 /** Declares a stream. Throws ConfigurationError naming the stream and the field at fault. */
 export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): StreamDefinition {
   const name = typeof options?.name === 'string' ? options.name : '(unnamed)';
+  refuseMovedFields(name, options as unknown as Record<string, unknown>);
   const parsed = streamOptionsSchema.safeParse(options);
   if (!parsed.success) throw new ConfigurationError(describeIssues(name, parsed.error));
   const o = parsed.data;
+  const source = options.source;
+  const target = options.target;
+  checkConnector(name, 'source', source);
+  checkConnector(name, 'target', target);
 
   const key = typeof o.key === 'string' ? [o.key] : o.key;
-  const cursor = o.cursor as CursorStrategy;
-  if (cursor.strategy === 'none' && o.lookBack !== undefined) {
-    throw new ConfigurationError(`stream "${name}": field "lookBack": needs a cursor (a snapshot stream re-reads everything anyway)`);
-  }
   if ((o.pair === undefined) !== (o.direction === undefined)) {
     throw new ConfigurationError(`stream "${name}": field "${o.pair === undefined ? 'pair' : 'direction'}": pair and direction go together (the pair's name, and which way this stream goes)`);
   }
@@ -184,24 +174,25 @@ export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): St
     typeof o.deletes === 'string'
       ? { mode: o.deletes, maxDeleteFraction: o.deletes === 'mirror' ? 0.5 : 1 }
       : { mode: o.deletes.mode, maxDeleteFraction: o.deletes.maxDeleteFraction };
+  checkDeletes(name, deletes.mode, source, target);
 
-  const versionColumn = o.version ?? (cursor.strategy === 'timestamp' || cursor.strategy === 'version' ? cursor.column : undefined);
-  const version: VersionRule = versionColumn ? { column: versionColumn } : { fields: o.significantFields ?? 'all' };
+  const versionField = o.version ?? source.versionField;
+  const version: VersionRule = versionField ? { field: versionField } : { fields: o.significantFields ?? 'all' };
 
   const userMap = options.map as ((record: unknown, context: MapContext) => Projection) | undefined;
   const map = userMap ?? ((record: unknown) => ({ kind: name, fields: record as Record<string, unknown> }));
 
   const resolved: ResolvedStream = {
     name,
-    source: options.source,
+    source,
     schema: options.schema,
     map,
-    target: options.target,
-    shape: { stream: name, key, cursor, lookBack: o.lookBack },
+    target,
+    shape: { stream: name, key },
     version,
     plan: {
       stream: name,
-      incremental: cursor.strategy !== 'none' && deletes.mode !== 'replace',
+      incremental: source.capabilities.incremental && deletes.mode !== 'replace',
       batchSize: o.batchSize,
       deletes,
       retry: o.retry,
@@ -212,4 +203,81 @@ export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): St
     pair: o.pair !== undefined && o.direction !== undefined ? { name: o.pair, direction: o.direction } : undefined,
   };
   return { [STREAM_BRAND]: true, resolved };
+}
+
+/**
+ * `cursor` and `lookBack` were stream fields before the source owned its
+ * cursor: refused with the line to write instead, rather than forwarded (a
+ * stream-level shorthand would need every source to understand it, and two
+ * places to say one thing).
+ */
+function refuseMovedFields(stream: string, options: Record<string, unknown> | undefined): void {
+  if (!options) return;
+  const moved = ['cursor', 'lookBack'].filter((f) => options[f] !== undefined);
+  if (moved.length === 0) return;
+  const old = options.cursor as { strategy?: unknown; column?: unknown } | undefined;
+  const parts: string[] = [];
+  if (old && typeof old.column === 'string' && typeof old.strategy === 'string' && old.strategy !== 'none') {
+    parts.push(`cursor: { column: '${old.column}', kind: '${old.strategy}' }`);
+  }
+  if (options.lookBack !== undefined) parts.push(`lookBack: ${JSON.stringify(options.lookBack)}`);
+  const hint = parts.length
+    ? `give them to the source, e.g. postgresSource({ url, table, system, ${parts.join(', ')} })`
+    : 'remove it: a snapshot source needs neither';
+  throw new ConfigurationError(`stream "${stream}": field "${moved[0]}": ${moved.join(' and ')} moved from the stream to its source, which owns its cursor`, hint);
+}
+
+function describeValue(v: unknown): string {
+  return v === undefined ? 'missing' : JSON.stringify(v) ?? String(v);
+}
+
+/** system and capabilities, which every source and target must declare. */
+function checkConnector(stream: string, side: 'source' | 'target', connector: Source | Target): void {
+  const system: unknown = connector.system;
+  if (typeof system !== 'string' || !/^[A-Za-z0-9_.:-]{1,100}$/.test(system)) {
+    const example = side === 'source' ? "postgresSource({ url, table, system: 'crm' })" : "postgresTarget({ url, table, key, system: 'app' })";
+    throw new ConfigurationError(
+      `stream "${stream}": field "${side}.system": ${system === undefined ? 'is required' : `${describeValue(system)} is not a system name`}: name the system the records ${side === 'source' ? 'come from' : 'go to'} (e.g. 'crm', '1c'), not the database product`,
+      `write ${example}`,
+    );
+  }
+  const caps = (connector as { capabilities?: unknown }).capabilities;
+  if (typeof caps !== 'object' || caps === null) {
+    throw new ConfigurationError(`stream "${stream}": field "${side}.capabilities": the ${side} declares no capabilities`, `a ${side} must say what it can do (see src/connectors/${side}.ts)`);
+  }
+  if (side === 'target') {
+    const t = connector as Target;
+    if (!t.capabilities.idempotent) {
+      throw new ConfigurationError(
+        `stream "${stream}": target system "${t.system}" is not idempotent by key`,
+        'ferry may write a batch twice after a crash (activities are at-least-once): the target must upsert by key or send an idempotency key',
+      );
+    }
+    const limit = t.capabilities.batchLimit;
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) {
+      throw new ConfigurationError(`stream "${stream}": field "target.capabilities.batchLimit": ${describeValue(limit)} is not a positive integer`);
+    }
+  } else {
+    const s = connector as Source;
+    if (!s.capabilities.incremental && !s.capabilities.snapshot) {
+      throw new ConfigurationError(`stream "${stream}": source system "${s.system}" can read neither incrementally nor a complete pass`);
+    }
+  }
+}
+
+/** A delete policy needs a source that can read a complete pass and a target that can delete. */
+function checkDeletes(stream: string, mode: 'none' | 'mirror' | 'replace', source: Source, target: Target): void {
+  if (mode === 'none') return;
+  if (!source.capabilities.snapshot) {
+    throw new ConfigurationError(
+      `stream "${stream}": field "deletes": '${mode}' deletes what a complete pass did not see, and source system "${source.system}" cannot read a complete pass`,
+      "use deletes: 'none' with this source",
+    );
+  }
+  if (target.capabilities.delete === false || typeof target.delete !== 'function') {
+    throw new ConfigurationError(
+      `stream "${stream}": field "deletes": '${mode}' needs a target that can delete, and target system "${target.system}" cannot`,
+      "use deletes: 'none', or a target that deletes (e.g. postgresTarget, which deletes rows or, with softDelete, marks them)",
+    );
+  }
 }

@@ -1,31 +1,37 @@
 import type { Cursor, RawRow, RunMode } from '../core/types.js';
 
-/** How the stream pages through its source: keyset on (column, key), or the key alone. */
-export type CursorStrategy =
-  | { strategy: 'timestamp'; column: string }
-  | { strategy: 'sequence'; column: string }
-  | { strategy: 'version'; column: string }
-  | { strategy: 'none' };
+/**
+ * What a source can do, declared by the source and checked by `defineStream`
+ * (as kysely's dialect adapters declare theirs).
+ */
+export interface SourceCapabilities {
+  /**
+   * Reads only what changed after a checkpoint: a cursor column, an
+   * `updated_since` parameter, a change feed. A stream over an incremental
+   * source stores a checkpoint and starts each run from it; otherwise every
+   * run is a complete pass.
+   */
+  incremental: boolean;
+  /** Can read everything from the start (`ferry run --full`, and the pass mirror/replace deletes need). */
+  snapshot: boolean;
+  /** Applies a look-back window on `rewind` (re-reads late-committed changes); false: `rewind` is ignored. */
+  lookBack: boolean;
+}
 
-/** What a source needs to know of the stream to read it. */
+/** What a source is told of the stream that reads it. */
 export interface SourceShape {
   stream: string;
+  /** the external key: field paths into the record (`id`, `customer.id`) */
   key: readonly string[];
-  cursor: CursorStrategy;
-  /**
-   * Re-read this far behind the checkpoint at the start of an incremental run:
-   * an interval such as '10 minutes' for timestamps, a number for sequences.
-   */
-  lookBack: string | number | undefined;
 }
 
 export interface FetchRequest {
   shape: SourceShape;
-  /** null: from the very start */
+  /** the checkpoint (or the `next` of the previous page) to continue after; null: from the very start */
   after: Cursor | null;
   limit: number;
   mode: RunMode;
-  /** first page of an incremental run: apply the look-back window to `after` */
+  /** first page of an incremental run: apply the source's look-back window to `after` */
   rewind: boolean;
 }
 
@@ -38,17 +44,41 @@ export interface SourcePage {
 }
 
 /**
- * Reads records from system A, page by page, after a cursor.
+ * Reads records from system A, page by page, after a cursor it owns.
  *
- * Contract: pages are disjoint and ordered, so fetching with `after =
- * page.next` never skips a row committed before the page was read; a page
- * with `done: false` may be short or empty.
+ * Contract:
+ * - Pages are disjoint and ordered, so fetching with `after = page.next` never
+ *   skips a record committed before the page was read; a page with
+ *   `done: false` may be short or empty.
+ * - The cursor is the source's own JSON (a column value and key, a page
+ *   token, an `updated_since` time): the engine stores it as the checkpoint
+ *   and hands it back, never looks inside. It travels through Temporal history:
+ *   keep it small, and keep record data other than keys out of it.
+ * - The cursor strategy, look-back window and checkpoint shape are source
+ *   options, not stream fields; a new source is one folder, no engine change.
+ * - Errors: throw the classes of `./errors.ts` (transient, transient with a
+ *   delay, configuration); anything else is retried as transient.
  */
 export interface Source {
-  /** system name in external keys, e.g. 'crm' */
+  /** the system the records come from, in external keys and dead letters: 'crm', '1c' (not the product) */
   readonly system: string;
+  readonly capabilities: SourceCapabilities;
+  /**
+   * The record field holding its version when the stream names none (e.g. a
+   * timestamp or version cursor column); undefined: the version is a hash of
+   * the record's significant fields.
+   */
+  readonly versionField?: string | undefined;
   /** Checks the shape against the real system (tables, columns); throws ConfigurationError. */
   check(shape: SourceShape): Promise<void>;
   fetch(request: FetchRequest): Promise<SourcePage>;
+  /**
+   * How far a checkpoint this source wrote is behind `now`, in seconds (never
+   * negative), when the checkpoint tells a time (a timestamp cursor, an
+   * `updated_since`); null when it does not (a sequence, a page token): then
+   * `ferry status` and the metrics count from when the checkpoint was written.
+   * Pure and quick: it runs at every metrics scrape.
+   */
+  lag(checkpoint: Cursor, now: Date): number | null;
   close(): Promise<void>;
 }

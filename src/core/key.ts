@@ -16,11 +16,24 @@ export function parseKey(serialized: string): string[] {
   return parsed;
 }
 
-/** The key parts of a row, or null when any key field is missing. */
+/**
+ * The value at a field path of a record: `id`, or `customer.id` for a nested
+ * field (a dot always means nesting). Undefined when any step is missing.
+ */
+export function valueAt(row: RawRow, path: string): unknown {
+  let value: unknown = row;
+  for (const step of path.split('.')) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[step];
+  }
+  return value;
+}
+
+/** The key parts of a row (key fields are paths, see valueAt), or null when any key field is missing. */
 export function keyOf(row: RawRow, keyFields: readonly string[]): string[] | null {
   const parts: string[] = [];
   for (const field of keyFields) {
-    const value = row[field];
+    const value = valueAt(row, field);
     if (value === null || value === undefined) return null;
     parts.push(value instanceof Date ? value.toISOString() : String(value));
   }

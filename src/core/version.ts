@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { valueAt } from './key.js';
 import type { RawRow } from './types.js';
 
 /** How a record's version is derived, resolved from the stream definition. */
-export type VersionRule = { column: string } | { fields: readonly string[] | 'all' };
+/** `field`: a field path holding the version (see valueAt); `fields`: a hash of these fields (or all). */
+export type VersionRule = { field: string } | { fields: readonly string[] | 'all' };
 
 function stableStringify(value: unknown): string {
   if (value === null || typeof value !== 'object') {
@@ -17,12 +19,12 @@ function stableStringify(value: unknown): string {
 }
 
 export function versionOf(row: RawRow, rule: VersionRule): string {
-  if ('column' in rule) {
-    const value = row[rule.column];
+  if ('field' in rule) {
+    const value = valueAt(row, rule.field);
     return value instanceof Date ? value.toISOString() : String(value ?? '');
   }
   const picked: RawRow = {};
-  const fields = rule.fields === 'all' ? Object.keys(row) : rule.fields;
-  for (const field of fields) picked[field] = row[field];
+  if (rule.fields === 'all') Object.assign(picked, row);
+  else for (const field of rule.fields) picked[field] = valueAt(row, field);
   return createHash('sha1').update(stableStringify(picked)).digest('base64url');
 }

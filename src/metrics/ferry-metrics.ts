@@ -85,7 +85,7 @@ export class FerryMetrics implements RunMetrics {
     );
     perStream(
       METRIC.lag,
-      'Seconds since the point the target is known to be synced up to: the checkpoint value for timestamp cursors, else the checkpoint write time (or the last successful run start for streams without checkpoint)',
+      'Seconds since the point the target is known to be synced up to: the time the checkpoint tells (its source reads it, e.g. a timestamp cursor), else the checkpoint write time (or the last successful run start for streams without checkpoint)',
       (s) => s.lagSeconds,
     );
     const up: Gauge = new Gauge({

@@ -1,17 +1,19 @@
 import { sql } from 'kysely';
-import type { CursorStrategy } from '../connectors/source.js';
+import type { Source } from '../connectors/source.js';
+import type { Cursor } from '../core/types.js';
 import type { StateDb } from '../state/db.js';
 
-/** A stream as the state readers need it: its name and how its cursor works. */
+/** A stream as the state readers need it: its name and its source's reading of a checkpoint's lag. */
 export interface StreamRef {
   name: string;
-  cursor: CursorStrategy['strategy'];
+  /** the source's `lag`; absent for a stream no longer in the config */
+  lag?: Source['lag'] | undefined;
 }
 
 /**
  * What lag is measured from:
- * - `cursor`: the checkpoint's own value, for timestamp cursors (the newest source change committed to the target);
- * - `checkpoint`: when the checkpoint was last written, for other cursors;
+ * - `cursor`: the time the checkpoint itself tells, as the source reads it (a timestamp cursor: the newest source change committed to the target);
+ * - `checkpoint`: when the checkpoint was last written, for checkpoints that tell no time;
  * - `last-success`: the start of the last successful run, for streams without a checkpoint (snapshot streams).
  */
 export type LagBasis = 'cursor' | 'checkpoint' | 'last-success';
@@ -34,7 +36,7 @@ interface Row {
   dead_letters: string;
   last_success_started: Date | null;
   last_success_finished: Date | null;
-  cursor_value: string | null;
+  cursor: Cursor | null;
   checkpoint_at: Date | null;
   now: Date;
 }
@@ -56,7 +58,7 @@ export async function readStreamStates(db: StateDb, streams: readonly StreamRef[
              (select count(*) from ferry_dead_letters d where d.stream = s.stream) as dead_letters,
              ls.started_at as last_success_started,
              ls.finished_at as last_success_finished,
-             c.cursor ->> 'value' as cursor_value,
+             c.cursor,
              c.updated_at as checkpoint_at,
              now() as now
       from unnest(${names}::text[]) as s(stream)
@@ -73,8 +75,8 @@ export async function readStreamStates(db: StateDb, streams: readonly StreamRef[
     const ref = byName.get(row.stream);
     let basis: LagBasis | null = null;
     let syncedUpTo: Date | null = null;
-    const cursorTime = ref?.cursor === 'timestamp' && row.cursor_value !== null ? parsePgTimestamp(row.cursor_value) : null;
-    if (cursorTime) [basis, syncedUpTo] = ['cursor', cursorTime];
+    const cursorLag = row.cursor !== null && ref?.lag ? ref.lag(row.cursor, row.now) : null;
+    if (cursorLag !== null) [basis, syncedUpTo] = ['cursor', new Date(row.now.getTime() - cursorLag * 1000)];
     else if (row.checkpoint_at) [basis, syncedUpTo] = ['checkpoint', row.checkpoint_at];
     else if (row.last_success_started) [basis, syncedUpTo] = ['last-success', row.last_success_started];
     return {
@@ -86,27 +88,4 @@ export async function readStreamStates(db: StateDb, streams: readonly StreamRef[
       lagSeconds: syncedUpTo ? Math.max(0, (row.now.getTime() - syncedUpTo.getTime()) / 1000) : null,
     };
   });
-}
-
-const PG_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}(?::?\d{2})?(?::?\d{2})?)?$/i;
-
-/**
- * Parses a timestamp as Postgres prints it ('2026-01-01 10:00:00.123456+00',
- * '+05:30', or without zone, read as UTC) or as ISO 8601, to millisecond
- * precision. Null for anything else (a cursor column of another type).
- */
-export function parsePgTimestamp(text: string): Date | null {
-  const m = PG_TIMESTAMP.exec(text.trim());
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac = '', zone = 'Z'] = m;
-  const ms = Number(frac.slice(0, 3).padEnd(3, '0'));
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  if (Number.isNaN(utc)) return null;
-  let offsetMinutes = 0;
-  if (zone.toUpperCase() !== 'Z') {
-    const sign = zone.startsWith('-') ? -1 : 1;
-    const digits = zone.slice(1).replace(/:/g, '');
-    offsetMinutes = sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || 0) + Number(digits.slice(4, 6) || 0) / 60);
-  }
-  return new Date(utc - offsetMinutes * 60_000);
 }

@@ -19,7 +19,7 @@ export interface WorkerMetrics {
 export async function startWorkerMetrics(deps: { db: StateDb; streams: StreamRegistry; logger: Logger; listen: MetricsListen }): Promise<WorkerMetrics | undefined> {
   const metrics = new FerryMetrics({
     db: deps.db,
-    streams: deps.streams.all().map((s) => ({ name: s.name, cursor: s.shape.cursor.strategy })),
+    streams: deps.streams.all().map((s) => ({ name: s.name, lag: (checkpoint, now) => s.source.lag(checkpoint, now) })),
     logger: deps.logger,
   });
   try {

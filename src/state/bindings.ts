@@ -59,17 +59,17 @@ export async function pageUnseen(
   scope: BindingScope,
   runId: string,
   limit: number,
-): Promise<{ key: string; internalId: string | null }[]> {
+): Promise<{ key: string; internalId: string | null; version: string | null }[]> {
   const rows = await db
     .selectFrom('ferry_bindings')
-    .select(['record_key', 'internal_id'])
+    .select(['record_key', 'internal_id', 'version'])
     .where('stream', '=', scope.stream)
     .where('system', '=', scope.system)
     .where('last_seen_run', '<>', runId)
     .orderBy('record_key')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ key: r.record_key, internalId: r.internal_id }));
+  return rows.map((r) => ({ key: r.record_key, internalId: r.internal_id, version: r.version }));
 }
 
 export async function deleteBindings(db: StateDb, scope: BindingScope, keys: readonly string[]): Promise<void> {

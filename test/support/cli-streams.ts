@@ -1,7 +1,6 @@
-import { postgresSource } from '../../src/connectors/postgres/source.js';
 import type { Source } from '../../src/connectors/source.js';
 import type { StreamDefinition } from '../../src/config/define-stream.js';
-import { customerStream } from './customers.js';
+import { customerSource, customerStream } from './customers.js';
 
 /**
  * The streams of test/cli.test.ts, built the same way in the test's worker and in
@@ -32,7 +31,7 @@ export function cliStreams(prefix: string, url: string, sources: Partial<Record<
   const names = cliStreamNames(prefix);
   return cliStreamKeys.map((key) => {
     const tables = cliTables(key);
-    const source = sources[key] ?? postgresSource({ url, table: tables.source, system: key === 'export' ? 'app' : 'crm' });
+    const source = sources[key] ?? customerSource(url, tables.source, { system: key === 'export' ? 'app' : 'crm' });
     const pair = key === 'import' || key === 'export' ? { pair: names.pair, direction: key } : {};
     return customerStream(names[key], url, tables, { source, ...pair });
   });

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { defineStream, type StreamOptions } from '../../src/config/define-stream.js';
-import { postgresSource } from '../../src/connectors/postgres/source.js';
-import { postgresTarget } from '../../src/connectors/postgres/target.js';
+import { postgresSource, type PostgresSourceOptions } from '../../src/connectors/postgres/source.js';
+import { postgresTarget, type PostgresTargetOptions } from '../../src/connectors/postgres/target.js';
 import { MappingError } from '../../src/core/errors.js';
 
 /**
@@ -39,30 +39,42 @@ export const customerSchema = z.object({
   updated_at: z.string(),
 });
 
-type CustomerOptions = Partial<StreamOptions<typeof customerSchema>>;
+type CustomerOptions = Partial<StreamOptions<typeof customerSchema>> & {
+  /** overrides of the default source's options (ignored when `source` is given) */
+  sourceOptions?: Partial<PostgresSourceOptions>;
+};
+
+/** The CRM's customers table as a source: system 'crm', incremental by updated_at (timestamp cursor). */
+export function customerSource(url: string, table: string, options: Partial<PostgresSourceOptions> = {}) {
+  return postgresSource({ url, table, system: 'crm', cursor: { column: 'updated_at', kind: 'timestamp' }, ...options });
+}
 
 export function customerStream(
   name: string,
   url: string,
   tables: { source: string; target: string },
-  overrides: CustomerOptions = {},
+  { sourceOptions, ...overrides }: CustomerOptions = {},
 ) {
   return defineStream({
     name,
-    source: postgresSource({ url, table: tables.source, system: 'crm' }),
+    source: customerSource(url, tables.source, sourceOptions),
     schema: customerSchema,
     map: (c) => {
       if (c.score < 0) throw new MappingError('score must not be negative', 'score');
       return { kind: 'customer', fields: { customer_id: c.id, email: c.email, name: c.name, score: c.score, source_updated_at: c.updated_at } };
     },
-    target: postgresTarget({ url, table: tables.target, key: 'customer_id', idColumn: 'id' }),
+    target: customerTarget(url, tables.target),
     key: 'id',
-    cursor: { strategy: 'timestamp', column: 'updated_at' },
     batchSize: 10,
     timeouts: { activity: '1m', heartbeat: '10s' },
     retry: { maximumAttempts: 3, initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s' },
     ...overrides,
   });
+}
+
+/** The app's customers table as a target: system 'app', upsert by customer_id, internal id `id`. */
+export function customerTarget(url: string, table: string, options: Partial<PostgresTargetOptions> = {}) {
+  return postgresTarget({ url, table, key: 'customer_id', idColumn: 'id', system: 'app', ...options });
 }
 
 /** Inserts customers 1..n (ids from `from`), valid, with distinct microsecond timestamps. */

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FetchRequest, Source, SourcePage, SourceShape } from '../../src/connectors/source.js';
+import type { FetchRequest, Source, SourcePage } from '../../src/connectors/source.js';
+import { forwardSource } from './forward.js';
 import { createGates } from './gates.js';
 
 /**
@@ -20,13 +21,11 @@ export function gatedSource(inner: Source, delayMs = 0): GatedSource {
   const gates = createGates();
   let fetches = 0;
   const source: GatedSource = {
-    system: inner.system,
+    ...forwardSource(inner),
     delayMs,
     get fetches() {
       return fetches;
     },
-    check: (shape: SourceShape) => inner.check(shape),
-    close: () => inner.close(),
     hold: (n) => gates.hold(n),
     async fetch(request: FetchRequest): Promise<SourcePage> {
       await gates.pass(fetches++);

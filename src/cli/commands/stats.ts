@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { z } from 'zod';
 import { durationToMs } from '../../core/duration.js';
-import type { CursorStrategy } from '../../connectors/source.js';
 import { noRuns, runWindowStats, type RunWindowStats } from '../../metrics/run-stats.js';
 import { readStreamStates, type LagBasis, type StreamRef } from '../../metrics/stream-state.js';
 import { printJson, type CliContext } from '../context.js';
@@ -90,9 +89,12 @@ export function statsCommand(ctx: CliContext): Command {
       const registry = await ctx.streams();
       const windowed = await runWindowStats(db, since);
       // the config's streams, plus any other stream with runs in the window (e.g. one removed from the config since)
-      const cursors = new Map<string, CursorStrategy['strategy']>(registry.all().map((s) => [s.name, s.shape.cursor.strategy]));
-      const names = [...new Set([...cursors.keys(), ...windowed.byStream.keys()])].sort();
-      const refs: StreamRef[] = names.map((name) => ({ name, cursor: cursors.get(name) ?? 'none' }));
+      const sources = new Map(registry.all().map((s) => [s.name, s.source]));
+      const names = [...new Set([...sources.keys(), ...windowed.byStream.keys()])].sort();
+      const refs: StreamRef[] = names.map((name) => {
+        const source = sources.get(name);
+        return { name, lag: source && ((checkpoint, now) => source.lag(checkpoint, now)) };
+      });
       const states = new Map((await readStreamStates(db, refs)).map((s) => [s.stream, s]));
 
       const streams: StreamStats[] = names.map((name) => {

@@ -1,31 +1,63 @@
 import type pg from 'pg';
 import { ConfigurationError } from '../../core/errors.js';
 import type { Cursor, RawRow } from '../../core/types.js';
-import type { FetchRequest, Source, SourcePage, SourceShape } from '../source.js';
+import type { FetchRequest, Source, SourceCapabilities, SourcePage, SourceShape } from '../source.js';
 import { requireColumns, tableColumns } from './catalog.js';
+import { isKeysetCursor, lagOfKeysetCursor } from './cursor.js';
 import { asConfigurationError } from './errors.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
 import { acquirePool, releasePool } from './pool.js';
+
+/**
+ * How incremental runs find what changed: keyset on (column, key).
+ * - `timestamp`: a change time (timestamptz); the checkpoint tells the lag
+ * - `sequence`: a value that only grows (bigserial, a change-log id)
+ * - `version`: a row version that grows on every change (also the record's version)
+ */
+export interface PostgresCursor {
+  column: string;
+  kind: 'timestamp' | 'sequence' | 'version';
+}
 
 export interface PostgresSourceOptions {
   /** connection string of system A */
   url: string;
   /** 'table' or 'schema.table' */
   table: string;
-  /** system name in external keys; default 'postgres' */
-  system?: string;
+  /** the system the table belongs to, in external keys: 'crm', '1c' (not 'postgres') */
+  system: string;
   /** columns to read; default all */
   columns?: readonly string[];
+  /** default none: every run is a complete pass, paged by key */
+  cursor?: PostgresCursor;
+  /**
+   * Incremental runs start this far behind the checkpoint, to catch rows
+   * committed late with an older cursor value (unchanged ones are skipped):
+   * an interval such as '10 minutes' for a timestamp cursor, a number for a
+   * sequence or version cursor. Needs a cursor.
+   */
+  lookBack?: string | number;
 }
 
-/** Keyset position: the cursor column's value (as text) and the key after which to continue. */
-interface KeysetCursor {
-  value: string | null;
-  key: string[];
-}
+const CURSOR_KINDS = ['timestamp', 'sequence', 'version'] as const;
 
-function isKeysetCursor(c: Cursor | null): c is Cursor & KeysetCursor {
-  return typeof c === 'object' && c !== null && !Array.isArray(c) && 'key' in c && Array.isArray(c.key);
+/** Options that are wrong whatever the database holds: refused when the source is declared. */
+function checkOptions(o: PostgresSourceOptions): void {
+  const what = `postgresSource({ table: ${JSON.stringify(o.table)} })`;
+  if (o.cursor !== undefined) {
+    if (typeof o.cursor !== 'object' || o.cursor === null || !CURSOR_KINDS.includes(o.cursor.kind)) {
+      throw new ConfigurationError(`${what}: field "cursor.kind": must be one of ${CURSOR_KINDS.join(', ')}`, "e.g. cursor: { column: 'updated_at', kind: 'timestamp' }");
+    }
+    quoteIdent(o.cursor.column, 'source cursor column');
+  }
+  if (o.lookBack === undefined) return;
+  if (!o.cursor) throw new ConfigurationError(`${what}: field "lookBack": needs a cursor (a snapshot source re-reads everything anyway)`);
+  if (o.cursor.kind === 'timestamp' && !(typeof o.lookBack === 'string' && /^\s*\d+(\.\d+)?\s*[a-z]+\s*$/i.test(o.lookBack))) {
+    throw new ConfigurationError(`${what}: field "lookBack": a timestamp cursor needs an interval such as '10 minutes'`);
+  }
+  if (o.cursor.kind !== 'timestamp' && !(typeof o.lookBack === 'number' && Number.isInteger(o.lookBack) && o.lookBack >= 0)) {
+    throw new ConfigurationError(`${what}: field "lookBack": a ${o.cursor.kind} cursor needs a whole number`);
+  }
 }
 
 const textOf = (v: unknown): string => (v instanceof Date ? v.toISOString() : String(v));
@@ -38,14 +70,24 @@ const textOf = (v: unknown): string => (v instanceof Date ? v.toISOString() : St
  */
 class PostgresSource implements Source {
   readonly system: string;
+  readonly capabilities: SourceCapabilities;
+  readonly versionField: string | undefined;
   private openPool: pg.Pool | undefined;
   private readonly table: string;
   private columnTypes: Promise<Map<string, string>> | undefined;
 
   constructor(private readonly options: PostgresSourceOptions) {
-    this.system = options.system ?? 'postgres';
+    this.system = options.system;
     this.table = quoteTable(options.table, 'source table');
     options.columns?.forEach((c) => quoteIdent(c, 'source column'));
+    checkOptions(options);
+    const cursor = options.cursor;
+    this.capabilities = { incremental: cursor !== undefined, snapshot: true, lookBack: cursor !== undefined };
+    this.versionField = cursor?.kind === 'timestamp' || cursor?.kind === 'version' ? cursor.column : undefined;
+  }
+
+  lag(checkpoint: Cursor, now: Date): number | null {
+    return this.options.cursor?.kind === 'timestamp' ? lagOfKeysetCursor(checkpoint, now) : null;
   }
 
   /** Connected on first use, so a closed stream can be used again (a worker restarted in-process). */
@@ -63,27 +105,28 @@ class PostgresSource implements Source {
   }
 
   async check(shape: SourceShape): Promise<void> {
+    const nested = shape.key.filter((k) => k.includes('.'));
+    if (nested.length) {
+      throw new ConfigurationError(
+        `stream "${shape.stream}": field "key": a postgres source pages by key columns, and ${nested.map((k) => `"${k}"`).join(', ')} is a nested path`,
+        'key the stream by top-level columns of the table',
+      );
+    }
     const types = await this.types();
-    const needed = [...shape.key, ...(shape.cursor.strategy === 'none' ? [] : [shape.cursor.column]), ...(this.options.columns ?? [])];
+    const cursorColumns = this.options.cursor ? [this.options.cursor.column] : [];
+    const needed = [...shape.key, ...cursorColumns, ...(this.options.columns ?? [])];
     requireColumns(types, needed, `stream "${shape.stream}": source table ${this.table}`);
     if (this.options.columns) {
-      const missing = [...shape.key, ...(shape.cursor.strategy === 'none' ? [] : [shape.cursor.column])].filter(
-        (c) => !this.options.columns?.includes(c),
-      );
+      const missing = [...shape.key, ...cursorColumns].filter((c) => !this.options.columns?.includes(c));
       if (missing.length) throw new ConfigurationError(`stream "${shape.stream}": source columns must include key and cursor column ${missing.join(', ')}`);
-    }
-    if (shape.cursor.strategy === 'timestamp' && typeof shape.lookBack === 'number') {
-      throw new ConfigurationError(`stream "${shape.stream}": field "lookBack": a timestamp cursor needs an interval such as '10 minutes'`);
-    }
-    if (shape.cursor.strategy !== 'timestamp' && shape.cursor.strategy !== 'none' && typeof shape.lookBack === 'string') {
-      throw new ConfigurationError(`stream "${shape.stream}": field "lookBack": a ${shape.cursor.strategy} cursor needs a number`);
     }
   }
 
   async fetch(request: FetchRequest): Promise<SourcePage> {
     const { shape, limit } = request;
     const types = await this.types();
-    const cursorColumn = shape.cursor.strategy === 'none' ? undefined : shape.cursor.column;
+    const cursorColumn = this.options.cursor?.column;
+    const lookBack = this.options.lookBack;
     const orderColumns = cursorColumn ? [cursorColumn, ...shape.key] : [...shape.key];
     const typed = (column: string, param: number) => `$${param}::${types.get(column) ?? 'text'}`;
     const order = orderColumns.map((c) => quoteIdent(c, 'column')).join(', ');
@@ -95,11 +138,11 @@ class PostgresSource implements Source {
     if (after !== null && !isKeysetCursor(after)) {
       throw new ConfigurationError(`stream "${shape.stream}": checkpoint ${JSON.stringify(after)} was not written by a postgres source`, `reset it: ferry reset ${shape.stream}`);
     }
-    if (after && request.rewind && cursorColumn && after.value !== null && shape.lookBack !== undefined) {
+    if (after && request.rewind && cursorColumn && after.value !== null && lookBack !== undefined) {
       // Late-committed rows: start the run a window behind the checkpoint; unchanged rows are skipped downstream.
-      params.push(after.value, shape.lookBack);
+      params.push(after.value, lookBack);
       const column = quoteIdent(cursorColumn, 'cursor column');
-      const back = typeof shape.lookBack === 'string' ? '$2::interval' : '$2';
+      const back = typeof lookBack === 'string' ? '$2::interval' : '$2';
       where = `where ${column} >= ${typed(cursorColumn, 1)} - ${back}`;
     } else if (after) {
       const values = cursorColumn ? [after.value, ...after.key] : after.key;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
-import type { Target, TargetRejection, TargetRow, UpsertResult } from '../target.js';
+import type { DeleteRow, Target, TargetCapabilities, TargetRejection, TargetRow, UpsertResult } from '../target.js';
 import { constraintColumns, requireColumns, tableColumns, writeColumns, type WriteColumn } from './catalog.js';
 import { asConfigurationError, isRowLevelError } from './errors.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
@@ -18,7 +18,8 @@ export interface PostgresTargetOptions {
   idColumn?: string;
   /** delete by setting this timestamp column instead of removing the row; an upsert clears it again */
   softDelete?: { column: string };
-  system?: string;
+  /** the system the table belongs to: 'app', '1c' (not 'postgres') */
+  system: string;
 }
 
 /**
@@ -30,6 +31,7 @@ export interface PostgresTargetOptions {
  */
 class PostgresTarget implements Target {
   readonly system: string;
+  readonly capabilities: TargetCapabilities;
   private openPool: pg.Pool | undefined;
   private readonly table: string;
   private readonly key: readonly string[];
@@ -38,7 +40,8 @@ class PostgresTarget implements Target {
   private columnWrites: Promise<Map<string, WriteColumn>> | undefined;
 
   constructor(private readonly options: PostgresTargetOptions) {
-    this.system = options.system ?? 'postgres';
+    this.system = options.system;
+    this.capabilities = { delete: options.softDelete ? 'soft' : 'hard', returnsIds: true, idempotent: true };
     this.table = quoteTable(options.table, 'target table');
     this.key = typeof options.key === 'string' ? [options.key] : options.key;
     if (this.key.length === 0) throw new ConfigurationError(`target ${options.table}: key needs at least one column`);
@@ -163,7 +166,9 @@ class PostgresTarget implements Target {
       select i.__ferry_ord::int as ord, w.__ferry_id::text as id from w join i on ${joinOn}`;
   }
 
-  async delete(internalIds: readonly string[]): Promise<number> {
+  /** By internal id (the id column): a record never written here has none, and nothing to delete. */
+  async delete(rows: readonly DeleteRow[]): Promise<number> {
+    const internalIds = rows.flatMap((r) => (r.internalId === null ? [] : [r.internalId]));
     if (internalIds.length === 0) return 0;
     const types = await this.types();
     const id = quoteIdent(this.idColumn, 'target id column');
