@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createHarness, type Harness } from './support/harness.js';
-import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+import { createCustomerTables, customerSource, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+import { gatedSource } from './support/gated-source.js';
 
 describe('run counts', () => {
   let h: Harness;
@@ -43,6 +44,30 @@ describe('run counts', () => {
     const target = await targetRows(h.db.pool, tables.target);
     const source = (await sourceRows(h.db.pool, tables.source)).filter((r) => !r.startsWith('1001|'));
     assert.deepEqual(target, source);
+  });
+
+  it('shows progress in the run row while the run goes on', async () => {
+    const progress = h.name('counts.progress');
+    const source = gatedSource(customerSource(h.db.url, tables.source));
+    await h.startWorker([customerStream(progress, h.db.url, tables, { source })]);
+    try {
+      // batch 0 and 1 are prepared and written; the fetch of batch 3 waits (batch 2 is prepared ahead)
+      const held = source.hold(3);
+      const handle = await h.start({ stream: progress });
+      await held.reached;
+      const row = async () =>
+        (await h.db.pool.query<{ status: string; batches: number; created: number }>(`select status, batches, created from ferry_runs where stream = $1`, [progress])).rows[0];
+      let seen = await row();
+      for (let i = 0; i < 100 && !(seen && seen.batches >= 2); i++) seen = (await new Promise((r) => setTimeout(r, 100)), await row());
+      assert.equal(seen?.status, 'running');
+      assert.ok(seen!.batches >= 2 && seen!.created === seen!.batches * 10, `progress in the row: ${JSON.stringify(seen)}`);
+      held.release();
+      const summary = await handle.result();
+      const final = await row();
+      assert.deepEqual({ batches: final?.batches, created: final?.created }, { batches: summary.batches, created: summary.counts.created }, 'the finished row has the exact totals');
+    } finally {
+      await h.startWorker([customerStream(stream, h.db.url, tables, { deletes: { mode: 'mirror', maxDeleteFraction: 0.5 } })]);
+    }
   });
 
   it('writes a run row for every run', async () => {

@@ -3,6 +3,7 @@ import { serializeKey } from '../core/key.js';
 import { loadBindings, markSeen, writeBindings, type BindingWrite } from '../state/bindings.js';
 import { saveCheckpoint } from '../state/checkpoints.js';
 import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
+import { addBatchProgress } from '../state/runs.js';
 import { dropBatchPayloads, findStage, getStage, putStage } from '../state/staging.js';
 import type { UpsertBatchInput, UpsertBatchOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
@@ -88,6 +89,7 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
         await resolveDeadLetters(trx, scope, [...writes.map((w) => w.key), ...unchangedKeys]);
         if (input.checkpoint !== null) await saveCheckpoint(trx, stream.name, input.runId, input.checkpoint);
         await putStage(trx, { runId: input.runId, stream: stream.name, batchId: input.batchId }, 'committed', output);
+        await addBatchProgress(trx, input.runId, { ...output, failed: output.failed + stagedLetters.length });
         await dropBatchPayloads(trx, input.batchId);
       });
       return output;

@@ -53,6 +53,26 @@ export interface RunOutcome {
   error?: string | undefined;
 }
 
+/**
+ * Adds one committed batch to a running run's row, so a script or `ferry
+ * status` sees progress without asking Temporal. Called in the batch's own
+ * transaction (exactly once per batch); finishRun writes the exact totals.
+ */
+export async function addBatchProgress(db: StateDb, runId: string, batch: Pick<RunCounts, 'created' | 'updated' | 'skipped' | 'failed'>): Promise<void> {
+  await db
+    .updateTable('ferry_runs')
+    .set((eb) => ({
+      batches: eb('batches', '+', 1),
+      created: eb('created', '+', batch.created),
+      updated: eb('updated', '+', batch.updated),
+      skipped: eb('skipped', '+', batch.skipped),
+      failed: eb('failed', '+', batch.failed),
+    }))
+    .where('id', '=', runId)
+    .where('status', '=', 'running')
+    .execute();
+}
+
 export interface FinishedRun {
   run: RunRow;
   /** true when this call closed a row that was still 'running' (false for a retry writing the same outcome again) */
