@@ -2,9 +2,8 @@
 // file like this one; point FERRY_CONFIG at it.
 import { z } from 'zod';
 import { defineConfig, defineStream, MappingError, postgresSource, postgresTarget } from './src/index.js';
-import { databaseUrl } from './src/state/db.js';
 
-const url = databaseUrl();
+const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/ferry';
 
 const customer = z.object({
   id: z.coerce.number().int().positive(),

@@ -13,7 +13,8 @@ sdk_server_pid=""
 if [[ -z "${TEMPORAL_ADDRESS:-}" ]]; then
   port="${FERRY_TEST_TEMPORAL_PORT:-7244}"
   # suggestContinueAsNew=40: continue-as-new happens after a few batches, so tests exercise it.
-  dynamic=(--dynamic-config-value limit.historyCount.suggestContinueAsNew=40)
+  # the second namespace: test/temporal-connection.test.ts
+  dynamic=(--dynamic-config-value limit.historyCount.suggestContinueAsNew=40 --namespace ferry-test-second)
   TEMPORAL_BIN="$(bash scripts/ensure-temporal.sh)"
   if [[ -z "$TEMPORAL_BIN" ]]; then
     echo "test: no Temporal CLI here: letting the Temporal SDK download and start the dev server" >&2

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
@@ -14,9 +15,16 @@ import { CliContext } from './cli/context.js';
 import { CliExit, ExitCode } from './cli/exit-codes.js';
 import { ConfigurationError } from './core/errors.js';
 
+/** package.json sits one folder above this file, in src/ and in dist/ alike. */
+function packageVersion(): string {
+  const pkg = createRequire(import.meta.url)('../package.json') as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
 export function buildProgram(ctx: CliContext): Command {
   return new Command('ferry')
     .description('durable data sync on Temporal')
+    .version(packageVersion(), '-V, --version', 'the ferry version')
     .exitOverride()
     .addCommand(runCommand(ctx))
     .addCommand(statusCommand(ctx))

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
@@ -5,10 +6,11 @@ import { loadConfig, type StreamRegistry } from './config/load-config.js';
 import { metricsSettings, serveSdkMetrics } from './metrics/settings.js';
 import type { MetricsListen } from './metrics/server.js';
 import { startWorkerMetrics } from './metrics/worker-metrics.js';
-import { createStateDb, type StateDb } from './state/db.js';
+import { createStateDb, databaseUrl, StateStoreUnavailableError, type StateDb } from './state/db.js';
 import { migrateToLatest } from './state/migrate.js';
+import { FerryError } from './core/errors.js';
 import { logger } from './logger.js';
-import { temporalSettings, type TemporalSettings } from './temporal.js';
+import { connectionOptions, describeSettings, temporalSettings, TemporalUnreachableError, type TemporalSettings } from './temporal.js';
 
 export interface FerryWorker {
   worker: Worker;
@@ -39,21 +41,25 @@ export interface FerryWorkerOptions {
 export async function createFerryWorker(options: FerryWorkerOptions = {}): Promise<FerryWorker> {
   const settings = options.settings ?? temporalSettings();
   const streams = options.streams ?? (await loadConfig(options.configFile));
-  const db = createStateDb(options.databaseUrl);
-  const applied = await migrateToLatest(db);
+  const url = options.databaseUrl ?? databaseUrl();
+  const db = createStateDb(url);
+  let metrics: Awaited<ReturnType<typeof startWorkerMetrics>> | undefined;
+  /** On a failed start, nothing may stay open: the process must be able to exit at once. */
+  const closeAndThrow = async (err: unknown): Promise<never> => {
+    await Promise.allSettled([metrics?.close(), db.destroy(), options.streams ? undefined : streams.close()]);
+    throw err;
+  };
+  const applied = await migrateToLatest(db).catch((err: unknown) => closeAndThrow(new StateStoreUnavailableError(url, err)));
   if (applied.applied.length) logger.info({ migrations: applied.applied }, 'state store migrated');
 
   const bundlePath = options.workflowBundlePath ?? process.env.FERRY_WORKFLOW_BUNDLE;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = bundlePath
     ? { workflowBundle: { codePath: bundlePath } }
-    : { workflowsPath: fileURLToPath(new URL('./workflows/index.ts', import.meta.url)) };
+    : // index.ts under tsx, index.js when compiled
+      { workflowsPath: fileURLToPath(new URL(`./workflows/index${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url)) };
 
-  const metrics = options.metrics ? await startWorkerMetrics({ db, streams, logger, listen: options.metrics }) : undefined;
-  const closeMetricsAndThrow = async (err: unknown): Promise<never> => {
-    await metrics?.close();
-    throw err;
-  };
-  const connection = await NativeConnection.connect({ address: settings.address }).catch(closeMetricsAndThrow);
+  metrics = options.metrics ? await startWorkerMetrics({ db, streams, logger, listen: options.metrics }).catch(closeAndThrow) : undefined;
+  const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: unknown) => closeAndThrow(new TemporalUnreachableError(settings, err)));
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
@@ -63,7 +69,10 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
     // Let a running batch finish on shutdown instead of cancelling it at once (the SDK default is 0).
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: 20,
-  }).catch(closeMetricsAndThrow);
+  }).catch(async (err: unknown) => {
+    await connection.close();
+    return closeAndThrow(err);
+  });
 
   return {
     worker,
@@ -94,13 +103,15 @@ async function main(): Promise<void> {
       ferry.shutdown();
     });
   }
-  logger.info({ ...settings, streams: ferry.streams.names() }, 'ferry worker running');
+  logger.info({ ...describeSettings(settings), streams: ferry.streams.names() }, 'ferry worker running');
   await ferry.run();
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err: unknown) => {
-    logger.error({ err }, 'worker failed');
+    // ferry's own errors say what to do in one line; anything else is a bug: keep its stack.
+    if (err instanceof FerryError) logger.error(`worker failed: ${err.message}`);
+    else logger.error({ err }, 'worker failed');
     process.exitCode = 1;
   });
 }

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { StreamRegistry } from '../src/config/load-config.js';
 import { ConfigurationError } from '../src/core/errors.js';
 import { METRIC } from '../src/metrics/names.js';
 import { installSdkMetrics, metricsSettings } from '../src/metrics/settings.js';
 import { parsePgTimestamp } from '../src/connectors/postgres/cursor.js';
+import { startMetricsServer } from '../src/metrics/server.js';
 import { readStreamStates } from '../src/metrics/stream-state.js';
 import { finishRun } from '../src/state/runs.js';
 import { createFerryWorker, type FerryWorker } from '../src/worker.js';
@@ -297,12 +298,26 @@ describe('metrics and ferry stats', () => {
 
 describe('metrics settings and cursor timestamps', () => {
   it('reads the ports from the environment: defaults, off, errors', () => {
-    assert.deepEqual(metricsSettings({}), { ferry: { port: 9464, host: '0.0.0.0' }, sdk: { port: 9465, host: '0.0.0.0' } });
+    assert.deepEqual(metricsSettings({}), { ferry: { port: 9464, host: '127.0.0.1' }, sdk: { port: 9465, host: '127.0.0.1' } });
     assert.deepEqual(metricsSettings({ FERRY_METRICS_PORT: 'off', FERRY_SDK_METRICS_PORT: '0' }), { ferry: false, sdk: false });
     assert.deepEqual(metricsSettings({ FERRY_METRICS_PORT: '9100', FERRY_METRICS_HOST: '127.0.0.1' }).ferry, { port: 9100, host: '127.0.0.1' });
     assert.throws(() => metricsSettings({ FERRY_METRICS_PORT: '70000' }), ConfigurationError);
     assert.throws(() => metricsSettings({ FERRY_METRICS_PORT: 'abc' }), ConfigurationError);
     assert.throws(() => metricsSettings({ FERRY_METRICS_PORT: '9465' }), /different ports/);
+  });
+
+  it('says in one line that a metrics port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      await assert.rejects(
+        startMetricsServer({ contentType: 'text/plain', metrics: async () => '' }, { port }),
+        (err: Error) => err instanceof ConfigurationError && err.message === `metrics port ${port} on 127.0.0.1 is taken (another worker on this machine?) (set FERRY_METRICS_PORT to a free port, or off)`,
+      );
+    } finally {
+      taken.close();
+    }
   });
 
   it('parses timestamp cursor values as Postgres prints them', () => {

@@ -5,6 +5,7 @@ import { ConfigurationError, UnknownStreamError } from '../core/errors.js';
 import { indexPipelines, UnknownPipelineError, type PipelineDefinition, type ResolvedPipeline } from './define-pipeline.js';
 import { isStreamDefinition, type ResolvedStream, type StreamDefinition } from './define-stream.js';
 import { collectPairs } from './pairs.js';
+import { ensureTypeScriptConfigs } from './typescript-loader.js';
 
 export interface FerryConfig {
   /** the streams, or a folder (relative to the config file) whose modules export them */
@@ -73,6 +74,7 @@ export function configPath(): string {
 }
 
 async function importModule(file: string): Promise<Record<string, unknown>> {
+  ensureTypeScriptConfigs(file);
   try {
     return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
@@ -98,7 +100,7 @@ async function streamsFromFolder(folder: string): Promise<StreamDefinition[]> {
   return found;
 }
 
-/** Loads a ferry.config.ts (default export: defineConfig({...})). Run under tsx for TypeScript configs. */
+/** Loads a ferry.config.ts / .js / .mjs (default export: defineConfig({...})); TypeScript needs no build step. */
 export async function loadConfig(file = configPath()): Promise<StreamRegistry> {
   const module = await importModule(file);
   const config = module.default as FerryConfig | undefined;

@@ -1,10 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ConfigurationError } from '../core/errors.js';
 
 /** Where an HTTP metrics endpoint listens. Port 0 lets the system pick a free port (tests). */
 export interface MetricsListen {
   port: number;
-  /** default 0.0.0.0 */
+  /** default 127.0.0.1 */
   host?: string;
 }
 
@@ -40,9 +41,15 @@ export async function startMetricsServer(source: MetricsSource, listen: MetricsL
       },
     );
   });
-  const host = listen.host ?? '0.0.0.0';
+  const host = listen.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new ConfigurationError(`metrics port ${listen.port} on ${host} is taken (another worker on this machine?)`, 'set FERRY_METRICS_PORT to a free port, or off')
+          : err,
+      ),
+    );
     server.listen({ port: listen.port, host }, () => {
       server.off('error', reject);
       resolve();

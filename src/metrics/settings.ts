@@ -5,6 +5,7 @@ import type { MetricsListen } from './server.js';
 
 export const DEFAULT_METRICS_PORT = 9464;
 export const DEFAULT_SDK_METRICS_PORT = 9465;
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
 
 /** The worker process's metrics endpoints, from the environment; false: disabled. */
 export interface MetricsSettings {
@@ -25,9 +26,13 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number | 
   return n;
 }
 
-/** FERRY_METRICS_PORT, FERRY_SDK_METRICS_PORT (0 or off disables either), FERRY_METRICS_HOST (default 0.0.0.0). */
+/**
+ * FERRY_METRICS_PORT, FERRY_SDK_METRICS_PORT (0 or off disables either), FERRY_METRICS_HOST
+ * (default 127.0.0.1: the metrics are not exposed beyond this machine unless asked, e.g.
+ * FERRY_METRICS_HOST=0.0.0.0 in a container that Prometheus scrapes).
+ */
 export function metricsSettings(env: NodeJS.ProcessEnv = process.env): MetricsSettings {
-  const host = env.FERRY_METRICS_HOST?.trim() || '0.0.0.0';
+  const host = env.FERRY_METRICS_HOST?.trim() || DEFAULT_METRICS_HOST;
   const ferry = port(env, 'FERRY_METRICS_PORT', DEFAULT_METRICS_PORT);
   const sdk = port(env, 'FERRY_SDK_METRICS_PORT', DEFAULT_SDK_METRICS_PORT);
   if (ferry !== false && ferry === sdk) throw new ConfigurationError(`FERRY_METRICS_PORT and FERRY_SDK_METRICS_PORT are both ${ferry}: give them different ports`);
@@ -42,7 +47,7 @@ export function metricsSettings(env: NodeJS.ProcessEnv = process.env): MetricsSe
  * Returns the URL to scrape (an unspecified host shown as 127.0.0.1).
  */
 export function installSdkMetrics(listen: MetricsListen): string {
-  const host = listen.host ?? '0.0.0.0';
+  const host = listen.host ?? DEFAULT_METRICS_HOST;
   const bracketed = host.includes(':') ? `[${host}]` : host;
   Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `${bracketed}:${listen.port}` } } } });
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : bracketed;
@@ -59,6 +64,7 @@ export function serveSdkMetrics(listen: MetricsListen, logger: Logger): void {
     const url = installSdkMetrics(listen);
     logger.info({ url }, `Temporal SDK metrics at ${url}`);
   } catch (err) {
-    logger.warn({ err, port: listen.port }, 'Temporal SDK metrics not served (set FERRY_SDK_METRICS_PORT to a free port, or off)');
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    logger.warn(`Temporal SDK metrics not served on port ${listen.port}: ${reason} (set FERRY_SDK_METRICS_PORT to a free port, or off)`);
   }
 }

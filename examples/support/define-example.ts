@@ -1,0 +1,38 @@
+import type pg from 'pg';
+
+/**
+ * What an example's run gets: its own fresh database, the ferry CLI (run
+ * in-process, as a user types it), and a way to record checks. A worker for
+ * the example's config runs in the same process for the whole example.
+ */
+export interface ExampleContext {
+  /** connection string of the example's database (state store and tables) */
+  url: string;
+  /** a pool on it, for arranging data and checking results */
+  db: pg.Pool;
+  /** another fresh database for this example (dropped at the end), e.g. a second node */
+  database(suffix: string): Promise<{ url: string; db: pg.Pool }>;
+  /** runs `ferry <args>` with the example's config and returns its exit code */
+  ferry(...args: string[]): Promise<number>;
+  /** records a check: the example fails (exit 1) when any check fails */
+  check(label: string, ok: boolean, detail?: string): void;
+  /** checks that two queries return the same rows (EXCEPT both ways) */
+  same(label: string, a: string, b: string, db?: pg.Pool): Promise<void>;
+  /** a line of the example's own output */
+  say(line: string): void;
+}
+
+export interface ExampleDefinition {
+  /** one line for `npm run example` */
+  description: string;
+  /** the example's config file, relative to its folder (FERRY_CONFIG while it runs) */
+  config: string;
+  /** environment variables the config reads its database URL from (set to the example's database before the config loads) */
+  databaseEnv?: readonly string[];
+  /** sets up the data, runs ferry end to end, checks the result */
+  run(ctx: ExampleContext): Promise<void>;
+}
+
+export function defineExample(definition: ExampleDefinition): ExampleDefinition {
+  return definition;
+}
