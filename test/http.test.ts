@@ -130,6 +130,12 @@ describe('http connector, real runs against a fault-injecting API', () => {
     assert.deepEqual({ ...second.counts }, { created: 1, updated: 1, skipped: 0, deleted: 0, failed: 0 });
     const third = await h.run({ stream });
     assert.deepEqual({ ...third.counts }, { created: 0, updated: 0, skipped: 0, deleted: 0, failed: 0 });
+    // the checkpoint: the last change time read and the keys read at it; it tells the lag
+    const { rows: checkpoints } = await h.db.pool.query<{ cursor: { since: string; seen: string[] } }>(`select cursor from ferry_checkpoints where stream = $1`, [stream]);
+    assert.equal(checkpoints[0]?.cursor.since, at(80));
+    assert.deepEqual(checkpoints[0]?.cursor.seen, ['["5"]']);
+    const lag = httpSource(sourceOptions('/customers')).lag(checkpoints[0]?.cursor ?? null, new Date(Date.parse(at(80)) + 90_000));
+    assert.equal(lag, 90);
 
     const text = await leftBehind(h, stream);
     assert.ok(text.includes(stream) && text.includes('fetchBatch'), 'the check reads real history');
@@ -163,7 +169,8 @@ describe('http connector, real runs against a fault-injecting API', () => {
   it('Postgres -> HTTP target: faults retried without duplicates (Idempotency-Key), a 4xx record dead-lettered with status and body, updates by internal id, deletes, at most `concurrency` requests in flight', async () => {
     const tables = await createCustomerTables(h.db.pool, '_to_http');
     await seedCustomers(h.db.pool, tables.source, 30);
-    await h.db.pool.query(`update ${tables.source} set name = 'REJECT ME' where id = 13`);
+    // the refused record carries a canary too: its dead letter keeps the raw record, but the error text holds only B's answer
+    await h.db.pool.query(`update ${tables.source} set name = 'REJECT ME', email = $1 where id = 13`, [`${CANARY}@example.com`]);
     await h.db.pool.query(`update ${tables.source} set name = $1 where id = 7`, [`Customer ${CANARY}`]);
     api.writeLatencyMs = 20;
     api.maxInFlight = 0;
@@ -204,6 +211,7 @@ describe('http connector, real runs against a fault-injecting API', () => {
     assert.equal(letters[0]?.stage, 'target');
     assert.match(letters[0]?.error ?? '', /POST http:\/\/127\.0\.0\.1:\d+\/people: HTTP 422 \(status 422\); response: \{"error":"name is refused","field":"name"\}/);
     assert.ok(!(letters[0]?.error ?? '').includes(SECRET), 'no secret in the dead letter');
+    assert.ok(!(letters[0]?.error ?? '').includes(CANARY), 'no record data (the request body) in the error text');
 
     // updates go to PUT /people/{internal id}; a record gone from the source is deleted by its id
     await h.db.pool.query(`update ${tables.source} set name = name || ' v2', updated_at = clock_timestamp() where id in (2, 3)`);
