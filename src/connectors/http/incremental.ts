@@ -12,7 +12,11 @@ import type { RawRow } from '../../core/types.js';
  * Ties are never lost: the checkpoint keeps the last `field` value read and
  * the keys already read at it; the next request asks from that value again
  * (`>=`) and drops those keys. A page made only of ties is paged on within
- * the same query.
+ * the same query (on a page-number or offset API, a tie changed during that
+ * paging can shift the pages: a `lookBack` re-reads such records).
+ * Past MAX_SEEN keys at one time the checkpoint forgets them (it travels
+ * through Temporal history and must stay small): the next run re-reads those
+ * ties, and the engine skips them as unchanged (their version is `field`).
  */
 export interface HttpIncremental {
   /** the query parameter, e.g. 'updated_since' (or json-server's 'updated_at_gte') */
@@ -21,8 +25,6 @@ export interface HttpIncremental {
   field: string;
   /** incremental runs start this far before the checkpoint ('10 minutes'), for late writes; unchanged records are skipped */
   lookBack?: string | number;
-  /** how to send a shifted time back (look-back): 'iso' (default) */
-  format?: 'iso';
 }
 
 export function checkIncremental(inc: HttpIncremental | undefined, what: string): void {
@@ -33,6 +35,8 @@ export function checkIncremental(inc: HttpIncremental | undefined, what: string)
 }
 
 /** Where incremental reading stands: the last change time read and the keys read at it. */
+export const MAX_SEEN = 1_000;
+
 export interface SinceMark {
   since: string | null;
   seen: string[];
@@ -55,10 +59,10 @@ export function advance(mark: SinceMark, records: readonly RawRow[], field: stri
   const last = records.length ? textOf(valueAt(records[records.length - 1] as RawRow, field)) : undefined;
   if (last === undefined || last === mark.since) {
     for (const r of rows) if (textOf(valueAt(r, field)) === mark.since) seen.add(keyText(r));
-    return { rows, mark: { since: mark.since, seen: [...seen] }, moved: false };
+    return { rows, mark: { since: mark.since, seen: seen.size > MAX_SEEN ? [] : [...seen] }, moved: false };
   }
   const atLast = records.filter((r) => textOf(valueAt(r, field)) === last).map(keyText);
-  return { rows, mark: { since: last, seen: atLast }, moved: true };
+  return { rows, mark: { since: last, seen: atLast.length > MAX_SEEN ? [] : atLast }, moved: true };
 }
 
 /** The mark moved back by the look-back window (an ISO time); the keys seen are forgotten. */

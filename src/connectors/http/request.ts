@@ -92,7 +92,8 @@ export class HttpClient {
         headers,
         ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}),
         signal,
-        redirect: 'follow',
+        // never follow: a redirect elsewhere would carry the secret headers along
+        redirect: 'manual',
       });
       const text = await response.text();
       return { status: response.status, headers: response.headers, text, shown };
@@ -118,11 +119,12 @@ function networkFault(err: unknown): string {
  * target: a rejected record):
  * - 429, and 503 with Retry-After: TransientWithDelayError (the next attempt waits what the server asked);
  * - 408, 429 without Retry-After, 5xx: TransientError;
- * - 401, 403: ConfigurationError (credentials).
+ * - 401, 403: ConfigurationError (credentials); 3xx: ConfigurationError (redirects are not followed).
  * Never includes the response body: it may hold record data.
  */
 export function statusFailure(reply: HttpReply, context: string): Error | undefined {
   const { status } = reply;
+  if (status >= 300 && status < 400) return new ConfigurationError(`${context}: ${reply.shown}: HTTP ${status} (a redirect, not followed: it would carry the secret headers along)`, 'set baseUrl/path to where the API answers');
   if (status < 400) return undefined;
   const prefix = `${context}: ${reply.shown}: HTTP ${status}`;
   if (status === 429 || status === 503) {
