@@ -143,23 +143,30 @@ describe('http connector, real runs against a fault-injecting API', () => {
     await h.stopWorker();
   });
 
-  it('malformed JSON that persists fails the run naming stream, URL (no secrets) and page; a missing records path fails at once', async () => {
+  it('malformed JSON that persists fails the run naming stream, URL (no secrets) and page; a missing records path or secret fails at once', async () => {
     const table = 'http_failing';
     await h.db.pool.query(`create table ${table} (id bigserial primary key, record_id text not null unique, name text not null, updated_at text not null)`);
     const malformed = h.name('http.malformed');
     const missing = h.name('http.missing');
+    const unset = h.name('http.unset');
+    delete process.env.FERRY_TEST_HTTP_UNSET;
     await h.startWorker([
+      importStream(unset, table, httpSource({ ...sourceOptions('/customers'), secretHeaders: { 'X-Api-Key': 'FERRY_TEST_HTTP_UNSET' } })),
       importStream(malformed, table, undefined, 2),
       importStream(missing, table, httpSource({ ...sourceOptions('/customers'), records: 'data.rows' })),
     ]);
     api.inject({ method: 'GET', path: '/customers', fault: { type: 'malformed' }, times: 2 });
     await assert.rejects(h.run({ stream: malformed }));
     await assert.rejects(h.run({ stream: missing }));
-    const { rows } = await h.db.pool.query<{ stream: string; error: string }>(`select stream, error from ferry_runs where stream = any($1) and status = 'failed'`, [[malformed, missing]]);
+    const served = api.log.length;
+    await assert.rejects(h.run({ stream: unset }));
+    assert.equal(api.log.length, served, 'no request without its secret');
+    const { rows } = await h.db.pool.query<{ stream: string; error: string }>(`select stream, error from ferry_runs where stream = any($1) and status = 'failed'`, [[malformed, missing, unset]]);
     const error = (s: string) => rows.find((r) => r.stream === s)?.error ?? '';
     assert.match(error(malformed), new RegExp(`stream "${malformed}": page 1: GET ${api.url}/customers\\?[^ ]*: the response is not valid JSON`));
     assert.match(error(missing), /no records array at "data.rows"/);
     assert.match(error(missing), /page 1/);
+    assert.match(error(unset), /secret header "X-Api-Key": environment variable FERRY_TEST_HTTP_UNSET is not set/);
     for (const s of [malformed, missing]) assert.ok(!error(s).includes(QUERY_SECRET) && !error(s).includes(SECRET), 'no secret in the error');
     assert.deepEqual(activityAttempts(await chainHistories(h.client, missing), 'fetchBatch'), [1], 'a configuration error is not retried');
     assert.deepEqual(activityAttempts(await chainHistories(h.client, malformed), 'fetchBatch'), [2]);
