@@ -20,7 +20,9 @@ export interface HttpTargetOptions extends HttpConnection {
   update?: { path?: string; method?: 'PUT' | 'PATCH' };
   /**
    * default DELETE the update path; `{ method: 'PATCH', body: { archived: true } }`
-   * archives instead (a soft delete); false: the API cannot delete.
+   * archives instead (a soft delete: a later PUT update writes the record
+   * whole and so restores it; with a PATCH update, put the archive field in
+   * the projection); false: the API cannot delete.
    */
   delete?: false | { path?: string; method?: 'DELETE' } | { path?: string; method: 'PATCH' | 'PUT' | 'POST'; body: Record<string, unknown> };
   /** a batch endpoint, where the API has one: one request per `limit` records instead of one per record */
