@@ -19,3 +19,17 @@ export {
 } from './connectors/errors.js';
 export { postgresSource, type PostgresSourceOptions, type PostgresCursor } from './connectors/postgres/source.js';
 export { postgresTarget, type PostgresTargetOptions } from './connectors/postgres/target.js';
+export {
+  httpSource,
+  httpTarget,
+  type HttpSourceOptions,
+  type HttpTargetOptions,
+  type HttpBatchEndpoint,
+  type HttpConnection,
+  type HttpResponseHook,
+  type HttpResponseView,
+  type HttpIncremental,
+  type Pagination,
+  type PageRequest,
+  type SecretRef,
+} from './connectors/http/index.js';
