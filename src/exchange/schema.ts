@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { quoteIdent } from '../connectors/postgres/identifiers.js';
+import type { ExchangePlan } from './define-exchange.js';
+import { ExchangeConfigurationError } from './errors.js';
+
+/**
+ * The exchange's own tables and triggers, installed in each node's database
+ * (central and peripheral alike) — not in ferry's state store: the queue of
+ * changes must commit in the same transaction as the business rows that the
+ * triggers see, and the packet numbers must commit with the rows a packet
+ * applied. So the exchange keeps its own small installer instead of a kysely
+ * migration of the state store: versioned steps, recorded in
+ * ferry_exchange_installed, never edited once released (append a step).
+ *
+ * Tables:
+ *   ferry_exchange_nodes      this node (is_self) and its peers; packet numbers and last exchange per peer
+ *   ferry_exchange_changes    one pending change per (peer, entity type, uuid): the coalescing queue
+ *   ferry_exchange_outbox     the packet being sent to a peer (re-sent byte for byte on retry)
+ *   ferry_exchange_inbox      a reply received and not yet applied (the claim check of the workflow)
+ *   ferry_exchange_packets    a log of packets sent and received (applied or acknowledged as duplicate)
+ *   ferry_exchange_conflicts  every conflict: both versions, the result, the winner, the policy
+ */
+
+const STEPS: readonly string[] = [
+  // 1: the exchange tables and the change-registration trigger function
+  `
+  create table if not exists ferry_exchange_nodes (
+    id uuid primary key,
+    code text not null unique,
+    name text not null default '',
+    is_self boolean not null default false,
+    is_central boolean not null default false,
+    token_hash text unique,
+    created_at timestamptz not null default now(),
+    last_exchange_in timestamptz,
+    last_exchange_out timestamptz,
+    received_packet_no bigint not null default 0,
+    sent_packet_no bigint not null default 0,
+    acked_packet_no bigint not null default 0
+  );
+  create unique index if not exists ferry_exchange_nodes_one_self on ferry_exchange_nodes (is_self) where is_self;
+  create table if not exists ferry_exchange_changes (
+    id bigserial primary key,
+    node_id uuid not null references ferry_exchange_nodes (id) on delete cascade,
+    entity_type text not null,
+    entity_uuid uuid not null,
+    operation text not null,
+    packet_no bigint,
+    base jsonb,
+    changed_at timestamptz not null default now(),
+    unique (node_id, entity_type, entity_uuid)
+  );
+  create index if not exists ferry_exchange_changes_queue on ferry_exchange_changes (node_id, id);
+  create table if not exists ferry_exchange_outbox (
+    node_id uuid not null references ferry_exchange_nodes (id) on delete cascade,
+    packet_no bigint not null,
+    run_id text,
+    round integer,
+    entities integer not null,
+    envelope text not null,
+    created_at timestamptz not null default now(),
+    primary key (node_id, packet_no)
+  );
+  create table if not exists ferry_exchange_inbox (
+    node_id uuid not null references ferry_exchange_nodes (id) on delete cascade,
+    packet_no bigint not null,
+    entities integer not null,
+    envelope text not null,
+    received_at timestamptz not null default now(),
+    primary key (node_id, packet_no)
+  );
+  create table if not exists ferry_exchange_packets (
+    id bigserial primary key,
+    node_id uuid not null,
+    direction text not null,
+    packet_no bigint not null,
+    ack_packet_no bigint not null,
+    entities integer not null,
+    outcome text not null,
+    at timestamptz not null default now()
+  );
+  create table if not exists ferry_exchange_conflicts (
+    id bigserial primary key,
+    detected_at timestamptz not null default now(),
+    peer_node_id uuid not null,
+    peer_code text not null,
+    packet_no bigint not null,
+    entity_type text not null,
+    entity_uuid uuid not null,
+    kind text not null,
+    policy text not null,
+    winner text not null,
+    local_version jsonb not null,
+    incoming_version jsonb not null,
+    result jsonb not null
+  );
+  create index if not exists ferry_exchange_conflicts_entity on ferry_exchange_conflicts (entity_type, entity_uuid);
+
+  -- Registers a change of an exchanged row for every peer, except the one the
+  -- change is being applied from (ferry.applying_from: no echo). One row per
+  -- (peer, entity, uuid): a row changed ten times travels once, in its latest
+  -- state. Arguments: the entity type; for a line table, its parent column.
+  create or replace function ferry_exchange_register() returns trigger language plpgsql as $fn$
+  declare
+    applying text := coalesce(current_setting('ferry.applying_from', true), '');
+    parent_column text := tg_argv[1];
+    entity uuid;
+    op text := 'UPDATE';
+    base jsonb;
+  begin
+    if tg_op = 'DELETE' then
+      raise exception 'ferry exchange: rows of % are exchanged and never deleted physically', tg_table_name
+        using hint = 'set is_deleted = true instead: a soft delete is exchanged like any change';
+    end if;
+    if tg_op = 'UPDATE' then
+      if NEW is not distinct from OLD then
+        return NEW;
+      end if;
+      -- a local change that did not touch updated_at is stamped (an applied one keeps the sender's)
+      if applying = '' and NEW.updated_at is not distinct from OLD.updated_at then
+        NEW.updated_at := clock_timestamp();
+      end if;
+    elsif applying = '' and NEW.updated_at is null then
+      NEW.updated_at := clock_timestamp();
+    end if;
+    if parent_column = '' then
+      entity := NEW.uuid;
+      if tg_op = 'INSERT' then op := 'INSERT'; else base := to_jsonb(OLD); end if;
+    else
+      entity := (to_jsonb(NEW) ->> parent_column)::uuid;
+    end if;
+    insert into ferry_exchange_changes as c (node_id, entity_type, entity_uuid, operation, base)
+    select n.id, tg_argv[0], entity, op, base from ferry_exchange_nodes n
+    where not n.is_self and n.id::text <> applying
+    on conflict (node_id, entity_type, entity_uuid) do update
+      set packet_no = null,
+          changed_at = now(),
+          operation = case when c.packet_no is null then c.operation else excluded.operation end,
+          base = coalesce(c.base, excluded.base);
+    return NEW;
+  end
+  $fn$;
+  `,
+];
+
+export interface SelfNode {
+  code: string;
+  name?: string;
+  /** the node's id; default: a new uuid (a peripheral takes the id the central node gave it) */
+  id?: string;
+  isCentral: boolean;
+}
+
+async function checkTable(client: pg.PoolClient, table: string, columns: readonly string[], what: string): Promise<void> {
+  const [schema, name] = table.includes('.') ? (table.split('.') as [string, string]) : [null, table];
+  const found = await client.query<{ column_name: string; data_type: string }>(
+    `select column_name, data_type from information_schema.columns where table_name = $1 and table_schema = coalesce($2, current_schema())`,
+    [name, schema],
+  );
+  if (!found.rows.length) throw new ExchangeConfigurationError(`${what}: table ${table} does not exist in this database`, 'create it before installing the exchange');
+  const have = new Map(found.rows.map((r) => [r.column_name, r.data_type]));
+  const missing = columns.filter((c) => !have.has(c));
+  if (missing.length) throw new ExchangeConfigurationError(`${what}: table ${table} has no column ${missing.join(', ')}`, 'every exchanged table needs uuid, updated_at, is_deleted and the declared columns');
+  if (have.get('uuid') !== 'uuid') throw new ExchangeConfigurationError(`${what}: ${table}.uuid is ${have.get('uuid')}, not uuid`);
+  if (have.get('updated_at') !== 'timestamp with time zone') throw new ExchangeConfigurationError(`${what}: ${table}.updated_at must be timestamptz (UTC instants)`);
+  const unique = await client.query(
+    `select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
+     where i.indrelid = $1::regclass and i.indisunique and i.indnatts = 1 and a.attname = 'uuid' and i.indpred is null`,
+    [table],
+  );
+  if (!unique.rowCount) throw new ExchangeConfigurationError(`${what}: ${table}.uuid has no unique index`, `add one: create unique index on ${table} (uuid)`);
+}
+
+/**
+ * Installs (or brings up to date) the exchange tables, this node's identity
+ * and the triggers on every exchanged table. Idempotent, and safe to run from
+ * several processes at once (an advisory lock).
+ */
+export async function installExchange(pool: pg.Pool, plan: ExchangePlan, self: SelfNode): Promise<{ selfId: string }> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(`select pg_advisory_xact_lock(hashtext('ferry_exchange_install'))`);
+    await client.query('create table if not exists ferry_exchange_installed (step integer primary key, installed_at timestamptz not null default now())');
+    const done = new Set((await client.query<{ step: number }>('select step from ferry_exchange_installed')).rows.map((r) => r.step));
+    for (const [i, ddl] of STEPS.entries()) {
+      if (done.has(i + 1)) continue;
+      await client.query(ddl);
+      await client.query('insert into ferry_exchange_installed (step) values ($1)', [i + 1]);
+    }
+    for (const e of plan.entities) {
+      await checkTable(client, e.table, e.columns, `entity ${e.type}`);
+      await client.query(`drop trigger if exists ferry_exchange_register on ${e.sqlTable}`);
+      await client.query(`create trigger ferry_exchange_register before insert or update or delete on ${e.sqlTable} for each row execute function ferry_exchange_register('${e.type}', '')`);
+      for (const l of e.lines) {
+        await checkTable(client, l.table, l.columns, `entity ${e.type}, lines ${l.name}`);
+        await client.query(`create index if not exists ${quoteIdent(`ferry_${l.table.replace(/\W/g, '_')}_${l.parent}`.slice(0, 63), 'index')} on ${l.sqlTable} (${quoteIdent(l.parent, 'column')})`);
+        await client.query(`drop trigger if exists ferry_exchange_register on ${l.sqlTable}`);
+        await client.query(`create trigger ferry_exchange_register before insert or update or delete on ${l.sqlTable} for each row execute function ferry_exchange_register('${e.type}', '${l.parent}')`);
+      }
+    }
+    const existing = await client.query<{ id: string; code: string; is_central: boolean }>('select id, code, is_central from ferry_exchange_nodes where is_self');
+    let selfId: string;
+    if (existing.rows[0]) {
+      const row = existing.rows[0];
+      if (row.code !== self.code || row.is_central !== self.isCentral || (self.id && self.id !== row.id)) {
+        throw new ExchangeConfigurationError(
+          `this database is exchange node "${row.code}" (${row.is_central ? 'central' : 'peripheral'}, id ${row.id}), not "${self.code}"${self.id ? ` (id ${self.id})` : ''}`,
+          'point the node at its own database, or use the code this database was set up with',
+        );
+      }
+      selfId = row.id;
+    } else {
+      selfId = self.id ?? randomUUID();
+      await client.query('insert into ferry_exchange_nodes (id, code, name, is_self, is_central) values ($1, $2, $3, true, $4)', [selfId, self.code, self.name ?? self.code, self.isCentral]);
+    }
+    await client.query('commit');
+    return { selfId };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
