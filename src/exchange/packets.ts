@@ -154,7 +154,7 @@ export async function applyPacket(client: pg.PoolClient, ctx: ApplyContext, enve
       const local = parse(c.local_doc) as EntityDoc;
       const incoming = parse(c.incoming_doc) as EntityDoc;
       const kind: ConflictKind = Boolean(local.is_deleted) !== Boolean(incoming.is_deleted) ? 'delete-edit' : 'edit-edit';
-      const { result, winner } = resolveConflict(entity, {
+      const { result, winner, sameAs } = resolveConflict(entity, {
         type,
         uuid: c.uuid,
         local,
@@ -163,7 +163,7 @@ export async function applyPacket(client: pg.PoolClient, ctx: ApplyContext, enve
         central: ctx.selfIsCentral ? 'local' : 'incoming',
         kind,
       });
-      const sameAsIncoming = winner === (ctx.selfIsCentral ? 'peripheral' : 'central');
+      const sameAsIncoming = sameAs === (ctx.selfIsCentral ? 'peripheral' : 'central');
       resolved.push({ uuid: c.uuid, data: result, sameAsIncoming });
       logged.push({ uuid: c.uuid, kind, winner, local: c.local_doc, incoming: c.incoming_doc, result });
     }

@@ -34,11 +34,14 @@ export interface ConflictContext {
 /** A custom policy: returns the version both sides keep (it must keep the entity's uuid). */
 export type CustomResolver = (conflict: ConflictContext) => EntityDoc;
 
-export type Winner = 'central' | 'peripheral' | 'merged';
+/** Whose version was kept: the whole of it, or its columns with the other side's added lines ('... + lines'), or neither ('merged'). */
+export type Winner = 'central' | 'peripheral' | 'central + lines' | 'peripheral + lines' | 'merged';
 
 export interface Resolution {
   result: EntityDoc;
   winner: Winner;
+  /** the result is exactly this side's version (then that side needs nothing back) */
+  sameAs: 'central' | 'peripheral' | null;
 }
 
 /** Same value, exactly (numbers compared by their digits, objects by their text). */
@@ -110,8 +113,12 @@ function mergeColumns(entity: EntityPlan, conflict: ConflictContext, central: En
   return { ...header, ...mergeLines(entity, central, peripheral, pick) };
 }
 
+function sameHeader(entity: EntityPlan, a: EntityDoc, b: EntityDoc): boolean {
+  return entity.columns.every((c) => sameValue(a[c], b[c]));
+}
+
 function sameDoc(entity: EntityPlan, a: EntityDoc, b: EntityDoc): boolean {
-  return entity.columns.every((c) => sameValue(a[c], b[c])) && entity.lines.every((l) => sameValue(a[l.name] ?? [], b[l.name] ?? []));
+  return sameHeader(entity, a, b) && entity.lines.every((l) => sameValue(a[l.name] ?? [], b[l.name] ?? []));
 }
 
 /** Settles one conflict by the entity's policy. */
@@ -139,8 +146,10 @@ export function resolveConflict(entity: EntityPlan, conflict: ConflictContext): 
       break;
     }
   }
-  const winner: Winner = sameDoc(entity, result, central) ? 'central' : sameDoc(entity, result, peripheral) ? 'peripheral' : 'merged';
-  return { result, winner };
+  const sameAs = sameDoc(entity, result, central) ? 'central' : sameDoc(entity, result, peripheral) ? 'peripheral' : null;
+  const winner: Winner =
+    sameAs ?? (sameHeader(entity, result, central) ? 'central + lines' : sameHeader(entity, result, peripheral) ? 'peripheral + lines' : 'merged');
+  return { result, winner, sameAs };
 }
 
 export function policyName(entity: EntityPlan): string {
