@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { StreamRegistry } from '../config/load-config.js';
+import type { ExchangeRuntime } from '../exchange/runtime.js';
 import type { RunMetrics } from '../metrics/ferry-metrics.js';
 import type { StateDb } from '../state/db.js';
 
@@ -10,4 +11,6 @@ export interface ActivityDeps {
   logger: Logger;
   /** counts finished runs for /metrics; absent when the worker serves no metrics */
   metrics?: RunMetrics | undefined;
+  /** the exchange plan and node databases, when the config has an `exchange` entry */
+  exchange?: ExchangeRuntime | undefined;
 }

@@ -58,6 +58,10 @@ export async function handleExchange(
     const { reply, outcome } = await inTransaction(pool, async (client) => {
       const node = await lockPeerByToken(client, token);
       if (!node) throw new Refusal(401, 'unauthorized', 'unknown node token: check the token the node sends, or add the node again (ferry nodes add)');
+      // One handshake applies at a time on the central node: two nodes' packets touching the
+      // same entities (and each other's queues) would otherwise deadlock. A handshake of
+      // thousands of entities takes well under a second, so desktops hardly wait.
+      await client.query(`select pg_advisory_xact_lock(hashtext('ferry_exchange_handshake'))`);
       let header: PacketHeader;
       let entities: number;
       try {

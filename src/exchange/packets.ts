@@ -129,7 +129,7 @@ export async function applyPacket(client: pg.PoolClient, ctx: ApplyContext, enve
   );
   stats.entities = loaded.rowCount ?? 0;
   if (!stats.entities) return stats;
-  const types = (await client.query<{ type: string }>('select distinct type from ferry_incoming')).rows.map((r) => r.type);
+  const types = (await client.query<{ type: string }>('select distinct type from ferry_incoming order by type')).rows.map((r) => r.type);
   await client.query(`select set_config('ferry.applying_from', $1, true)`, [sender.id]);
 
   for (const type of types) {
