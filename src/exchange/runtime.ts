@@ -85,12 +85,22 @@ export class ExchangeRuntime {
     return (this.config.peripherals ?? []).map((p) => p.code);
   }
 
-  /** The peripheral node `code` as this installation reaches it. */
-  peripheral(code: string): PeripheralEndpoint {
+  /** The database of the peripheral node `code` (no token needed: status and conflicts). */
+  peripheralPool(code: string): pg.Pool {
+    return this.pool(this.peripheralConfig(code).databaseUrl);
+  }
+
+  private peripheralConfig(code: string): PeripheralNodeConfig {
     const node = (this.config.peripherals ?? []).find((p) => p.code === code);
     if (!node) {
       throw new ExchangeConfigurationError(`unknown exchange node "${code}"`, `nodes configured here: ${this.peripheralCodes().join(', ') || '(none: add exchange.peripherals to ferry.config.ts)'}`);
     }
+    return node;
+  }
+
+  /** The peripheral node `code` as this installation reaches it. */
+  peripheral(code: string): PeripheralEndpoint {
+    const node = this.peripheralConfig(code);
     const token = (this.options.env ?? process.env)[node.tokenEnv];
     if (!token) throw new ExchangeConfigurationError(`the token of exchange node "${code}" is not set`, `set the environment variable ${node.tokenEnv} (ferry nodes add gives the token)`);
     return { code, pool: this.pool(node.databaseUrl), plan: this.plan, centralUrl: node.centralUrl, token, ...(this.options.post ? { post: this.options.post } : {}) };
