@@ -33,24 +33,20 @@ export const headerSchema = z.object({
   schema_version: z.string().min(1).max(50),
 });
 
-function envelopeSchema(plan: ExchangePlan) {
-  const types = plan.entities.map((e) => e.type) as [string, ...string[]];
-  return z.object({
-    header: headerSchema,
-    body: z.object({
-      entities: z.array(
-        z
-          .object({
-            type: z.enum(types),
-            uuid,
-            operation: z.enum(['INSERT', 'UPDATE', 'DELETE']),
-            data: z.record(z.string(), z.unknown()).nullable(),
-          })
-          .refine((e) => e.data !== null || e.operation === 'DELETE', { message: 'data may be null only for DELETE' })
-          .refine((e) => e.data === null || String(e.data.uuid) === e.uuid, { message: 'data.uuid must be the entity uuid' }),
-      ),
-    }),
-  });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const OPERATIONS = new Set(['INSERT', 'UPDATE', 'DELETE']);
+
+/** What is wrong with one entity of a body, or undefined (a plain loop: zod takes ~40 µs an entity, too slow for packets of 10,000). */
+function entityIssue(e: unknown, types: ReadonlySet<string>): string | undefined {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'must be an object';
+  const x = e as Record<string, unknown>;
+  if (typeof x.type !== 'string' || !types.has(x.type)) return `type: must be one of ${[...types].join(', ')}`;
+  if (typeof x.uuid !== 'string' || !UUID.test(x.uuid)) return 'uuid: must be a uuid';
+  if (typeof x.operation !== 'string' || !OPERATIONS.has(x.operation)) return 'operation: must be INSERT, UPDATE or DELETE';
+  if (x.data === null) return x.operation === 'DELETE' ? undefined : 'data: may be null only for DELETE';
+  if (typeof x.data !== 'object' || Array.isArray(x.data)) return 'data: must be an object';
+  if (String((x.data as Record<string, unknown>).uuid) !== x.uuid) return 'data.uuid: must be the entity uuid';
+  return undefined;
 }
 
 /** Parses and checks an envelope's structure (the data itself is applied by Postgres from the exact text). */
@@ -61,12 +57,21 @@ export function parseEnvelope(plan: ExchangePlan, text: string): { header: Packe
   } catch (err) {
     throw new ExchangeProtocolError(`the body is not JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const parsed = envelopeSchema(plan).safeParse(json);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new ExchangeProtocolError(`the body is not a valid exchange envelope — ${issues.join('; ')}`);
+  const invalid = (issues: string[]) => new ExchangeProtocolError(`the body is not a valid exchange envelope — ${issues.slice(0, 5).join('; ')}`);
+  const root = (typeof json === 'object' && json !== null ? json : {}) as { header?: unknown; body?: { entities?: unknown } };
+  const header = headerSchema.safeParse(root.header);
+  if (!header.success) throw invalid(header.error.issues.map((i) => `header.${i.path.join('.')}: ${i.message}`));
+  const entities = root.body?.entities;
+  if (!Array.isArray(entities)) throw invalid(['body.entities: must be an array']);
+  const types = new Set(plan.entities.map((e) => e.type));
+  const issues: string[] = [];
+  for (const [i, e] of entities.entries()) {
+    const issue = entityIssue(e, types);
+    if (issue) issues.push(`body.entities.${i}.${issue}`);
+    if (issues.length >= 5) break;
   }
-  return { header: parsed.data.header, entities: parsed.data.body.entities.length };
+  if (issues.length) throw invalid(issues);
+  return { header: header.data, entities: entities.length };
 }
 
 /** Reads only the header of a packet this node built or a peer answered (the body stays text). */

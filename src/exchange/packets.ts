@@ -4,7 +4,7 @@ import type { EntityPlan, ExchangePlan } from './define-exchange.js';
 import { renderEnvelope, type PacketHeader } from './envelope.js';
 import type { NodeRow } from './nodes.js';
 import { policyName, resolveConflict, type ConflictKind, type EntityDoc } from './policies.js';
-import { docExpression, headerExpression, writeStatements } from './sql.js';
+import { docExpression, headerExpression, wireDocExpression, writeStatements } from './sql.js';
 
 /**
  * Building and applying packets, inside a transaction the caller owns (on the
@@ -19,7 +19,7 @@ import { docExpression, headerExpression, writeStatements } from './sql.js';
  */
 export async function buildPacket(client: pg.PoolClient, plan: ExchangePlan, header: PacketHeader): Promise<{ envelope: string; entities: number }> {
   const picked = await client.query<{ entity_type: string; uuid: string; operation: string }>(
-    `with picked as (select id from ferry_exchange_changes where node_id = $1 order by id limit $2 for update)
+    `with picked as (select id from ferry_exchange_changes where node_id = $1 order by id limit $2)
      update ferry_exchange_changes c set packet_no = $3 from picked where c.id = picked.id
      returning c.entity_type, c.entity_uuid::text as uuid, c.operation`,
     [header.recipient_node_id, plan.packetSize, header.packet_no],
@@ -37,8 +37,8 @@ export async function buildPacket(client: pg.PoolClient, plan: ExchangePlan, hea
     const entity = plan.entity(type);
     if (!entity) continue; // a type no longer in the plan: dropped when this packet is acknowledged
     const r = await client.query<{ n: number; entities: string }>(
-      `select count(*)::int as n, coalesce(jsonb_agg(jsonb_build_object('type', $1::text, 'uuid', h."uuid", 'operation',
-         case when h."is_deleted" then 'DELETE' else p.op end, 'data', ${docExpression(entity)}) order by h."uuid"), '[]'::jsonb)::text as entities
+      `select count(*)::int as n, coalesce(json_agg(json_build_object('type', $1::text, 'uuid', h."uuid", 'operation',
+         case when h."is_deleted" then 'DELETE' else p.op end, 'data', ${wireDocExpression(entity)})), '[]'::json)::text as entities
        from unnest($2::uuid[], $3::text[]) p(uuid, op) join ${entity.sqlTable} h on h."uuid" = p.uuid`,
       [type, uuids, ops],
     );
@@ -86,22 +86,21 @@ async function classify(client: pg.PoolClient, entity: EntityPlan, senderId: str
     [entity.type],
   );
   await client.query(`delete from ferry_incoming where type = $1 and data is null`, [entity.type]);
+  // Only an entity this node also changed for the sender (a pending change) needs its local
+  // version built and compared; every other one is written, and the upsert skips rows that
+  // would not change.
   await client.query(
-    `with cls as (
-       select i.uuid, l.doc, c.id as change_id, c.base
-       from ferry_incoming i
-       left join lateral (select ${docExpression(entity)} as doc from ${entity.sqlTable} h where h."uuid" = i.uuid) l on true
-       left join ferry_exchange_changes c on c.node_id = $2 and c.entity_type = i.type and c.entity_uuid = i.uuid
-       where i.type = $1
-     )
-     update ferry_incoming i
-     set action = case when cls.doc = i.data then 'skip' when cls.change_id is not null and cls.doc is not null then 'conflict' else 'write' end,
-         pending = cls.change_id is not null,
-         local_doc = case when cls.change_id is not null and cls.doc is distinct from i.data then cls.doc end,
-         base = case when cls.change_id is not null and cls.doc is distinct from i.data and cls.base is not null
-                then (select ${headerExpression(entity, 'b')} from jsonb_populate_record(null::${entity.sqlTable}, cls.base) b) end
-     from cls where i.type = $1 and i.uuid = cls.uuid`,
+    `update ferry_incoming i
+     set pending = true,
+         local_doc = (select ${docExpression(entity)} from ${entity.sqlTable} h where h."uuid" = i.uuid),
+         base = (select ${headerExpression(entity, 'b')} from jsonb_populate_record(null::${entity.sqlTable}, c.base) b where c.base is not null)
+     from ferry_exchange_changes c
+     where i.type = $1 and c.node_id = $2 and c.entity_type = i.type and c.entity_uuid = i.uuid`,
     [entity.type, senderId],
+  );
+  await client.query(
+    `update ferry_incoming set action = case when pending is not true or local_doc is null then 'write' when local_doc = data then 'skip' else 'conflict' end where type = $1`,
+    [entity.type],
   );
 }
 
@@ -198,8 +197,7 @@ export async function applyPacket(client: pg.PoolClient, ctx: ApplyContext, enve
       await client.query(`delete from ferry_exchange_changes where node_id = $1 and entity_type = $2 and entity_uuid = any($3::uuid[])`, [sender.id, type, settled]);
     }
   }
-  const unchanged = await client.query<{ n: number }>(`select count(*)::int as n from ferry_incoming where action = 'skip'`);
-  stats.unchanged = unchanged.rows[0]!.n;
+  stats.unchanged = stats.entities - stats.inserted - stats.updated;
   await client.query(`select set_config('ferry.applying_from', '', true)`);
   await client.query('drop table ferry_incoming');
   return stats;

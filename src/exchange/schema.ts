@@ -50,7 +50,7 @@ const STEPS: readonly string[] = [
     base jsonb,
     changed_at timestamptz not null default now(),
     unique (node_id, entity_type, entity_uuid)
-  );
+  ) with (fillfactor = 70); -- room on each page: marking changes with their packet number stays a HOT update
   create index if not exists ferry_exchange_changes_queue on ferry_exchange_changes (node_id, id);
   create table if not exists ferry_exchange_outbox (
     node_id uuid not null references ferry_exchange_nodes (id) on delete cascade,
@@ -97,48 +97,55 @@ const STEPS: readonly string[] = [
   );
   create index if not exists ferry_exchange_conflicts_entity on ferry_exchange_conflicts (entity_type, entity_uuid);
 
-  -- Registers a change of an exchanged row for every peer, except the one the
-  -- change is being applied from (ferry.applying_from: no echo). One row per
-  -- (peer, entity, uuid): a row changed ten times travels once, in its latest
-  -- state. Arguments: the entity type; for a line table, its parent column.
-  create or replace function ferry_exchange_register() returns trigger language plpgsql as $fn$
-  declare
-    applying text := coalesce(current_setting('ferry.applying_from', true), '');
-    parent_column text := tg_argv[1];
-    entity uuid;
-    op text := 'UPDATE';
-    base jsonb;
+  -- Row level, before: stamps updated_at on a local change that did not set it (an applied
+  -- change keeps the sender's), and refuses physical deletes.
+  create or replace function ferry_exchange_stamp() returns trigger language plpgsql as $fn$
   begin
     if tg_op = 'DELETE' then
       raise exception 'ferry exchange: rows of % are exchanged and never deleted physically', tg_table_name
         using hint = 'set is_deleted = true instead: a soft delete is exchanged like any change';
     end if;
-    if tg_op = 'UPDATE' then
-      if NEW is not distinct from OLD then
-        return NEW;
-      end if;
-      -- a local change that did not touch updated_at is stamped (an applied one keeps the sender's)
-      if applying = '' and NEW.updated_at is not distinct from OLD.updated_at then
+    if coalesce(current_setting('ferry.applying_from', true), '') = '' then
+      if tg_op = 'INSERT' then
+        if NEW.updated_at is null then NEW.updated_at := clock_timestamp(); end if;
+      elsif NEW.updated_at is not distinct from OLD.updated_at and to_jsonb(NEW) <> to_jsonb(OLD) then
         NEW.updated_at := clock_timestamp();
       end if;
-    elsif applying = '' and NEW.updated_at is null then
-      NEW.updated_at := clock_timestamp();
     end if;
-    if parent_column = '' then
-      entity := NEW.uuid;
-      if tg_op = 'INSERT' then op := 'INSERT'; else base := to_jsonb(OLD); end if;
-    else
-      entity := (to_jsonb(NEW) ->> parent_column)::uuid;
-    end if;
-    insert into ferry_exchange_changes as c (node_id, entity_type, entity_uuid, operation, base)
-    select n.id, tg_argv[0], entity, op, base from ferry_exchange_nodes n
-    where not n.is_self and n.id::text <> applying
-    on conflict (node_id, entity_type, entity_uuid) do update
-      set packet_no = null,
-          changed_at = now(),
-          operation = case when c.packet_no is null then c.operation else excluded.operation end,
-          base = coalesce(c.base, excluded.base);
     return NEW;
+  end
+  $fn$;
+
+  -- Statement level, after (transition tables: one set-based insert per statement): registers
+  -- the changed entities for every peer except the one the change is applied from
+  -- (ferry.applying_from: no echo). One row per (peer, entity, uuid): a row changed ten times
+  -- travels once, in its latest state. Arguments: the entity type; for a line table, its
+  -- parent column (the entity is the line's parent). base: the header row before the first
+  -- change not yet sent (for column-level merge).
+  create or replace function ferry_exchange_register() returns trigger language plpgsql as $fn$
+  declare
+    applying text := coalesce(current_setting('ferry.applying_from', true), '');
+    entity_column text := case when tg_argv[1] = '' then 'uuid' else tg_argv[1] end;
+    changed text;
+  begin
+    if tg_op = 'INSERT' then
+      changed := format('select distinct r.%I as entity, %L::text as op, null::jsonb as base from new_rows r', entity_column, case when tg_argv[1] = '' then 'INSERT' else 'UPDATE' end);
+    elsif tg_argv[1] = '' then
+      changed := 'select r.uuid as entity, ''UPDATE''::text as op, to_jsonb(o) as base from new_rows r join old_rows o on o.uuid = r.uuid where to_jsonb(r) <> to_jsonb(o)';
+    else
+      changed := format('select distinct r.%I as entity, ''UPDATE''::text as op, null::jsonb as base from new_rows r join old_rows o on o.uuid = r.uuid where to_jsonb(r) <> to_jsonb(o)', entity_column);
+    end if;
+    execute format(
+      'insert into ferry_exchange_changes as c (node_id, entity_type, entity_uuid, operation, base)
+       select n.id, $1, x.entity, x.op, x.base from (%s) x cross join ferry_exchange_nodes n
+       where not n.is_self and n.id::text <> $2
+       on conflict (node_id, entity_type, entity_uuid) do update
+         set packet_no = null,
+             changed_at = now(),
+             operation = case when c.packet_no is null then c.operation else excluded.operation end,
+             base = coalesce(c.base, excluded.base)', changed)
+      using tg_argv[0], applying;
+    return null;
   end
   $fn$;
   `,
@@ -172,6 +179,17 @@ async function checkTable(client: pg.PoolClient, table: string, columns: readonl
   if (!unique.rowCount) throw new ExchangeConfigurationError(`${what}: ${table}.uuid has no unique index`, `add one: create unique index on ${table} (uuid)`);
 }
 
+/** The three triggers of an exchanged table (replaced, so a changed plan takes effect). */
+async function installTriggers(client: pg.PoolClient, sqlTable: string, type: string, parent: string): Promise<void> {
+  for (const name of ['ferry_exchange_stamp', 'ferry_exchange_register_insert', 'ferry_exchange_register_update']) await client.query(`drop trigger if exists ${name} on ${sqlTable}`);
+  const args = `'${type}', '${parent}'`;
+  await client.query(`create trigger ferry_exchange_stamp before insert or update or delete on ${sqlTable} for each row execute function ferry_exchange_stamp()`);
+  await client.query(`create trigger ferry_exchange_register_insert after insert on ${sqlTable} referencing new table as new_rows for each statement execute function ferry_exchange_register(${args})`);
+  await client.query(
+    `create trigger ferry_exchange_register_update after update on ${sqlTable} referencing old table as old_rows new table as new_rows for each statement execute function ferry_exchange_register(${args})`,
+  );
+}
+
 /**
  * Installs (or brings up to date) the exchange tables, this node's identity
  * and the triggers on every exchanged table. Idempotent, and safe to run from
@@ -191,13 +209,11 @@ export async function installExchange(pool: pg.Pool, plan: ExchangePlan, self: S
     }
     for (const e of plan.entities) {
       await checkTable(client, e.table, e.columns, `entity ${e.type}`);
-      await client.query(`drop trigger if exists ferry_exchange_register on ${e.sqlTable}`);
-      await client.query(`create trigger ferry_exchange_register before insert or update or delete on ${e.sqlTable} for each row execute function ferry_exchange_register('${e.type}', '')`);
+      await installTriggers(client, e.sqlTable, e.type, '');
       for (const l of e.lines) {
         await checkTable(client, l.table, l.columns, `entity ${e.type}, lines ${l.name}`);
         await client.query(`create index if not exists ${quoteIdent(`ferry_${l.table.replace(/\W/g, '_')}_${l.parent}`.slice(0, 63), 'index')} on ${l.sqlTable} (${quoteIdent(l.parent, 'column')})`);
-        await client.query(`drop trigger if exists ferry_exchange_register on ${l.sqlTable}`);
-        await client.query(`create trigger ferry_exchange_register before insert or update or delete on ${l.sqlTable} for each row execute function ferry_exchange_register('${e.type}', '${l.parent}')`);
+        await installTriggers(client, l.sqlTable, e.type, l.parent);
       }
     }
     const existing = await client.query<{ id: string; code: string; is_central: boolean }>('select id, code, is_central from ferry_exchange_nodes where is_self');

@@ -32,6 +32,23 @@ export function docExpression(entity: EntityPlan, alias = 'h'): string {
   return [buildObject(entity.columns, alias), ...lines].join(' || ');
 }
 
+/**
+ * The same data as json (text-built, several times cheaper than jsonb for a packet of
+ * thousands): for packets on the wire. Postgres renders each value as in jsonb, so the
+ * receiver's jsonb is equal to the sender's. Falls back to jsonb past json_build_object's
+ * 100 arguments.
+ */
+export function wireDocExpression(entity: EntityPlan, alias = 'h'): string {
+  const keys = entity.columns.length + entity.lines.length;
+  if (keys > 50 || entity.lines.some((l) => l.columns.length > 50)) return `(${docExpression(entity, alias)})::json`;
+  const pair = (c: string, a: string) => `'${c}', ${a}.${q(c)}`;
+  const lines = entity.lines.map(
+    (l) =>
+      `'${l.name}', coalesce((select json_agg(json_build_object(${l.columns.map((c) => pair(c, 'l')).join(', ')}) order by l."uuid") from ${l.sqlTable} l where l.${q(l.parent)} = ${alias}."uuid"), '[]'::json)`,
+  );
+  return `json_build_object(${[...entity.columns.map((c) => pair(c, alias)), ...lines].join(', ')})`;
+}
+
 /** The header columns only (no lines), of a record `alias` (the base of a column-level merge). */
 export function headerExpression(entity: EntityPlan, alias: string): string {
   return buildObject(entity.columns, alias);
