@@ -28,7 +28,7 @@ import { beginOrClose, describeError, startupActivities } from './run-activities
  */
 const acts = proxyActivities<FerryActivities>({
   startToCloseTimeout: '10m',
-  heartbeatTimeout: '15s',
+  heartbeatTimeout: '10s',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     maximumAttempts: 8,
