@@ -99,7 +99,7 @@ async function classify(client: pg.PoolClient, entity: EntityPlan, senderId: str
     [entity.type, senderId],
   );
   await client.query(
-    `update ferry_incoming set action = case when pending is not true or local_doc is null then 'write' when local_doc = data then 'skip' else 'conflict' end where type = $1`,
+    `update ferry_incoming set action = case when local_doc is null then 'write' when local_doc = data then 'skip' else 'conflict' end where type = $1 and pending`,
     [entity.type],
   );
 }
@@ -117,7 +117,7 @@ export async function applyPacket(client: pg.PoolClient, ctx: ApplyContext, enve
   const stats = zeroApplyStats();
   const { plan, sender } = ctx;
   await client.query(
-    `create temp table ferry_incoming (type text not null, uuid uuid not null, operation text, data jsonb, action text, pending boolean, local_doc jsonb, base jsonb, primary key (type, uuid)) on commit drop`,
+    `create temp table ferry_incoming (type text not null, uuid uuid not null, operation text, data jsonb, action text not null default 'write', pending boolean not null default false, local_doc jsonb, base jsonb, primary key (type, uuid)) on commit drop`,
   );
   const loaded = await client.query(
     `insert into ferry_incoming (type, uuid, operation, data)

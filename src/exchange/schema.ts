@@ -50,7 +50,7 @@ const STEPS: readonly string[] = [
     base jsonb,
     changed_at timestamptz not null default now(),
     unique (node_id, entity_type, entity_uuid)
-  ) with (fillfactor = 70); -- room on each page: marking changes with their packet number stays a HOT update
+  ) with (fillfactor = 50); -- room on each page: marking changes with their packet number stays a HOT update
   create index if not exists ferry_exchange_changes_queue on ferry_exchange_changes (node_id, id);
   create table if not exists ferry_exchange_outbox (
     node_id uuid not null references ferry_exchange_nodes (id) on delete cascade,
@@ -70,6 +70,9 @@ const STEPS: readonly string[] = [
     received_at timestamptz not null default now(),
     primary key (node_id, packet_no)
   );
+  -- packets are megabytes of JSON written once and read once: not worth compressing
+  alter table ferry_exchange_outbox alter column envelope set storage external;
+  alter table ferry_exchange_inbox alter column envelope set storage external;
   create table if not exists ferry_exchange_packets (
     id bigserial primary key,
     node_id uuid not null,
