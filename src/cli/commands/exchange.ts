@@ -40,7 +40,7 @@ function statusCommand(ctx: CliContext): Command {
           { header: 'last in' },
           { header: 'last out' },
         ],
-        rows.map((r) => [r.self ? `${r.code} (this)` : r.code, r.role, r.self ? null : r.pending, r.self ? null : r.inFlight, r.self ? null : r.receivedPacketNo, r.self ? null : r.sentPacketNo, r.self ? null : r.ackedPacketNo, r.lastExchangeIn, r.lastExchangeOut]),
+        rows.map((r) => [r.self ? `${r.code} (this)` : r.code, r.role, r.self ? null : r.pending, r.self ? null : r.inFlight, r.self ? null : r.receivedPacketNo, r.self ? null : r.sentPacketNo, r.self ? null : r.ackedPacketNo, r.lastExchangeIn?.slice(0, 19), r.lastExchangeOut?.slice(0, 19)]),
       );
     });
 }

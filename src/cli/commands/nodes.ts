@@ -29,7 +29,7 @@ export function nodesCommand(ctx: CliContext): Command {
       if (options.json) return printJson(rows);
       printTable(
         [{ header: 'node' }, { header: 'id' }, { header: 'role' }, { header: 'pending', align: 'right' }, { header: 'last in' }, { header: 'last out' }],
-        rows.map((r) => [r.self ? `${r.code} (this)` : r.code, r.id, r.role, r.self ? null : r.pending, r.lastExchangeIn, r.lastExchangeOut]),
+        rows.map((r) => [r.self ? `${r.code} (this)` : r.code, r.id, r.role, r.self ? null : r.pending, r.lastExchangeIn?.slice(0, 19), r.lastExchangeOut?.slice(0, 19)]),
       );
     });
   const add = new Command('add')
