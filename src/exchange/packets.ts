@@ -18,12 +18,16 @@ import { docExpression, headerExpression, wireDocExpression, writeStatements } f
  * number (a change made after this is marked unsent again by the trigger).
  */
 export async function buildPacket(client: pg.PoolClient, plan: ExchangePlan, header: PacketHeader): Promise<{ envelope: string; entities: number }> {
-  const picked = await client.query<{ entity_type: string; uuid: string; operation: string }>(
+  const picked = await client.query<{ id: string; entity_type: string; uuid: string; operation: string }>(
     `with picked as (select id from ferry_exchange_changes where node_id = $1 order by id limit $2)
      update ferry_exchange_changes c set packet_no = $3 from picked where c.id = picked.id
-     returning c.entity_type, c.entity_uuid::text as uuid, c.operation`,
+     returning c.id, c.entity_type, c.entity_uuid::text as uuid, c.operation`,
     [header.recipient_node_id, plan.packetSize, header.packet_no],
   );
+  const highest = picked.rows.reduce((max, r) => (BigInt(r.id) > max ? BigInt(r.id) : max), 0n);
+  if (highest > 0n) {
+    await client.query('update ferry_exchange_nodes set sent_change_id = greatest(sent_change_id, $2) where id = $1', [header.recipient_node_id, highest.toString()]);
+  }
   const byType = new Map<string, { uuids: string[]; ops: string[] }>();
   for (const r of picked.rows) {
     const t = byType.get(r.entity_type) ?? { uuids: [], ops: [] };
@@ -205,7 +209,10 @@ export async function applyPacket(client: pg.PoolClient, ctx: ApplyContext, enve
 
 /** Drops this node's changes to `peer` that the peer acknowledged (packet number up to `ack`). */
 export async function dropAcknowledged(client: pg.PoolClient, peerId: string, ack: number): Promise<number> {
-  const r = await client.query('delete from ferry_exchange_changes where node_id = $1 and packet_no <= $2', [peerId, ack]);
+  const r = await client.query(
+    'delete from ferry_exchange_changes where node_id = $1 and id <= (select sent_change_id from ferry_exchange_nodes where id = $1) and packet_no <= $2',
+    [peerId, ack],
+  );
   await client.query('update ferry_exchange_nodes set acked_packet_no = greatest(acked_packet_no, $2) where id = $1', [peerId, ack]);
   return r.rowCount ?? 0;
 }

@@ -37,7 +37,10 @@ const STEPS: readonly string[] = [
     last_exchange_out timestamptz,
     received_packet_no bigint not null default 0,
     sent_packet_no bigint not null default 0,
-    acked_packet_no bigint not null default 0
+    acked_packet_no bigint not null default 0,
+    -- the highest change id ever put in a packet to this peer: acknowledged changes all lie
+    -- below it, so dropping them scans the sent part of the queue, not a long backlog
+    sent_change_id bigint not null default 0
   );
   create unique index if not exists ferry_exchange_nodes_one_self on ferry_exchange_nodes (is_self) where is_self;
   create table if not exists ferry_exchange_changes (
