@@ -65,9 +65,16 @@ export function parseEnvelope(plan: ExchangePlan, text: string): { header: Packe
   if (!Array.isArray(entities)) throw invalid(['body.entities: must be an array']);
   const types = new Set(plan.entities.map((e) => e.type));
   const issues: string[] = [];
+  const seen = new Set<string>();
   for (const [i, e] of entities.entries()) {
     const issue = entityIssue(e, types);
     if (issue) issues.push(`body.entities.${i}.${issue}`);
+    else {
+      // one entry per entity: a packet carries each entity once, in its latest state
+      const key = `${(e as { type: string }).type}/${(e as { uuid: string }).uuid.toLowerCase()}`;
+      if (seen.has(key)) issues.push(`body.entities.${i}: ${key} appears twice`);
+      seen.add(key);
+    }
     if (issues.length >= 5) break;
   }
   if (issues.length) throw invalid(issues);

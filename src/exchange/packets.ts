@@ -124,10 +124,10 @@ export async function applyPacket(client: pg.PoolClient, ctx: ApplyContext, enve
     `create temp table ferry_incoming (type text not null, uuid uuid not null, operation text, data jsonb, action text not null default 'write', pending boolean not null default false, local_doc jsonb, base jsonb, primary key (type, uuid)) on commit drop`,
   );
   const loaded = await client.query(
+    // parseEnvelope checked the packet names each entity once
     `insert into ferry_incoming (type, uuid, operation, data)
-     select distinct on (e->>'type', (e->>'uuid')::uuid) e->>'type', (e->>'uuid')::uuid, e->>'operation', nullif(e->'data', 'null'::jsonb)
-     from jsonb_array_elements($1::jsonb->'body'->'entities') with ordinality x(e, ord)
-     order by e->>'type', (e->>'uuid')::uuid, ord desc`,
+     select e->>'type', (e->>'uuid')::uuid, e->>'operation', nullif(e->'data', 'null'::jsonb)
+     from jsonb_array_elements($1::jsonb->'body'->'entities') e`,
     [envelope],
   );
   stats.entities = loaded.rowCount ?? 0;

@@ -134,6 +134,9 @@ const STEPS: readonly string[] = [
     entity_column text := case when tg_argv[1] = '' then 'uuid' else tg_argv[1] end;
     changed text;
   begin
+    if not exists (select 1 from ferry_exchange_nodes n where not n.is_self and n.id::text <> applying) then
+      return null; -- nobody to tell (a desktop applying the central node's packet)
+    end if;
     if tg_op = 'INSERT' then
       changed := format('select distinct r.%I as entity, %L::text as op, null::jsonb as base from new_rows r', entity_column, case when tg_argv[1] = '' then 'INSERT' else 'UPDATE' end);
     elsif tg_argv[1] = '' then

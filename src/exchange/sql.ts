@@ -54,13 +54,13 @@ export function headerExpression(entity: EntityPlan, alias: string): string {
   return buildObject(entity.columns, alias);
 }
 
-/** Upserts rows given as a jsonb array of objects, skipping rows that would not change (so triggers see no change). */
-function upsertRows(table: string, columns: readonly string[], rowsSql: string, extraFrom = ''): string {
+/** Upserts the rows `rowsFrom` yields as `r` (a jsonb object each), skipping rows that would not change (so triggers see no change). */
+function upsertRows(table: string, columns: readonly string[], rowsFrom: string): string {
   const cols = columns.map(q);
   const set = columns.filter((c) => c !== 'uuid').map((c) => `${q(c)} = excluded.${q(c)}`);
   const distinct = `(${columns.map((c) => `t.${q(c)}`).join(', ')}) is distinct from (${columns.map((c) => `excluded.${q(c)}`).join(', ')})`;
   return (
-    `insert into ${table} as t (${cols.join(', ')}) select ${cols.map((c) => `r.${c}`).join(', ')} from ${extraFrom}jsonb_populate_recordset(null::${table}, ${rowsSql}) r ` +
+    `insert into ${table} as t (${cols.join(', ')}) select ${cols.map((c) => `r.${c}`).join(', ')} from ${rowsFrom} ` +
     `order by r."uuid" on conflict ("uuid") do update set ${set.join(', ')} where ${distinct}`
   );
 }
@@ -72,13 +72,13 @@ function upsertRows(table: string, columns: readonly string[], rowsSql: string, 
  */
 export function writeStatements(entity: EntityPlan): { header: string; lines: string[] } {
   const header =
-    upsertRows(entity.sqlTable, entity.columns, `(select coalesce(jsonb_agg(i.data), '[]'::jsonb) from ferry_incoming i where i.type = $1 and i.action = 'write')`) +
+    upsertRows(entity.sqlTable, entity.columns, `ferry_incoming i cross join lateral jsonb_populate_record(null::${entity.sqlTable}, i.data) r where i.type = $1 and i.action = 'write'`) +
     ` returning (xmax = 0) as inserted, t."is_deleted" as is_deleted`;
   const lines = entity.lines.map((l) =>
     upsertRows(
       l.sqlTable,
       l.columns,
-      `(select coalesce(jsonb_agg(x.line), '[]'::jsonb) from ferry_incoming i, jsonb_array_elements(coalesce(i.data->'${l.name}', '[]'::jsonb)) x(line) where i.type = $1 and i.action = 'write')`,
+      `ferry_incoming i cross join lateral jsonb_array_elements(coalesce(i.data->'${l.name}', '[]'::jsonb)) x(line) cross join lateral jsonb_populate_record(null::${l.sqlTable}, x.line) r where i.type = $1 and i.action = 'write'`,
     ),
   );
   return { header, lines };
