@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
-import { StreamRegistry } from '../src/config/load-config.js';
-import { ExchangeRuntime } from '../src/exchange/runtime.js';
-import { createFerryWorker, type FerryWorker } from '../src/worker.js';
 import type { ExchangeSummary } from '../src/workflows/exchange-contracts.js';
-import type { exchangeNode } from '../src/workflows/exchange.js';
-import { exchangeRunName } from '../src/workflows/ids.js';
-import { conflictLog, contents, createExchangeWorld, insertEstimate, insertReport, insertWork, pendingChanges, type ExchangeWorld } from './support/exchange.js';
-import { createHarness, workflowBundlePath, type Harness } from './support/harness.js';
+import { conflictLog, contents, createExchangeWorld, insertEstimate, insertReport, insertWork, pendingChanges, startExchangeWorker, type ExchangeWorld } from './support/exchange.js';
+import { createHarness, type Harness } from './support/harness.js';
 
 // The exchange as Temporal runs it: one exchangeNode workflow per desktop,
 // its steps activities on a real worker, three real databases.
@@ -16,9 +11,7 @@ import { createHarness, workflowBundlePath, type Harness } from './support/harne
 describe('exchange workflow', () => {
   let harness: Harness;
   let world: ExchangeWorld;
-  let worker: FerryWorker;
-  let running: Promise<void>;
-  const env: Record<string, string> = {};
+  let workers: Awaited<ReturnType<typeof startExchangeWorker>>;
 
   before(async () => {
     harness = await createHarness('xwf');
@@ -27,38 +20,19 @@ describe('exchange workflow', () => {
         for (let i = 0; i < 30; i++) await insertReport(pool, { brigade: `b${i}`, lines: [{ work: 'digging', quantity: `${i}.5` }, { work: 'paving', quantity: '1' }] });
       },
     });
-    Object.assign(env, { TOKEN_DESK1: world.tokens.desk1!, TOKEN_DESK2: world.tokens.desk2!, TOKEN_BAD: 'wrong' });
-    const runtime = new ExchangeRuntime(
-      {
-        plan: world.plan,
-        central: { databaseUrl: world.central.url },
-        peripherals: [
-          { code: 'desk1', databaseUrl: world.desks[0]!.db.url, centralUrl: world.server.url, tokenEnv: 'TOKEN_DESK1' },
-          { code: 'desk2', databaseUrl: world.desks[1]!.db.url, centralUrl: world.server.url, tokenEnv: 'TOKEN_DESK2' },
-          { code: 'desk3', databaseUrl: world.desks[1]!.db.url, centralUrl: world.server.url, tokenEnv: 'TOKEN_BAD' },
-        ],
-      },
-      { env },
-    );
-    const bundle = workflowBundlePath();
-    worker = await createFerryWorker({ settings: harness.settings, streams: new StreamRegistry([]), databaseUrl: harness.db.url, exchange: runtime, ...(bundle ? { workflowBundlePath: bundle } : {}) });
-    running = worker.run();
+    // desk3: desk2's database with a token the central node does not know
+    workers = await startExchangeWorker(harness, world, {
+      peripherals: [{ code: 'desk3', databaseUrl: world.desks[1]!.db.url, centralUrl: world.server.url, tokenEnv: 'TOKEN_BAD' }],
+      env: { TOKEN_BAD: 'wrong' },
+    });
   });
   after(async () => {
-    worker?.shutdown();
-    await running;
+    await workers?.stop();
     await world?.close();
     await harness?.close();
   });
 
-  const exchange = async (node: string): Promise<ExchangeSummary> => {
-    const handle = await harness.client.workflow.start<typeof exchangeNode>('exchangeNode', {
-      workflowId: `${exchangeRunName(node)}-${harness.name('x')}`,
-      taskQueue: harness.settings.taskQueue,
-      args: [{ node }],
-    });
-    return handle.result();
-  };
+  const exchange = (node: string): Promise<ExchangeSummary> => workers.exchange(node);
 
   it('gives each desktop its initial load, then converges concurrent edits on all three nodes', async () => {
     const [first1, first2] = await Promise.all([exchange('desk1'), exchange('desk2')]);

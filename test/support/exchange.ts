@@ -5,7 +5,14 @@ import { addNode } from '../../src/exchange/nodes.js';
 import { initPeripheral, type PeripheralEndpoint, type Post } from '../../src/exchange/peripheral.js';
 import { installExchange } from '../../src/exchange/schema.js';
 import { startExchangeServer, type ExchangeServer } from '../../src/exchange/server.js';
+import { StreamRegistry } from '../../src/config/load-config.js';
+import { ExchangeRuntime, type PeripheralNodeConfig } from '../../src/exchange/runtime.js';
+import { createFerryWorker } from '../../src/worker.js';
+import type { ExchangeSummary } from '../../src/workflows/exchange-contracts.js';
+import type { exchangeNode } from '../../src/workflows/exchange.js';
+import { exchangeRunName } from '../../src/workflows/ids.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { workflowBundlePath, type Harness } from './harness.js';
 
 /**
  * Three real Postgres databases — a central node and two desktops — holding
@@ -152,4 +159,42 @@ export async function insertWork(pool: pg.Pool, w: { uuid?: string; name: string
   const uuid = w.uuid ?? newUuid();
   await pool.query('insert into works (uuid, name, unit, price) values ($1, $2, $3, $4)', [uuid, w.name, w.unit, w.price]);
   return uuid;
+}
+
+/**
+ * A real worker running the exchange workflows of the world's desktops (tokens in
+ * TOKEN_<CODE>), and a way to run one exchange; `extra` adds nodes (e.g. a wrong token).
+ */
+export async function startExchangeWorker(
+  harness: Harness,
+  world: ExchangeWorld,
+  extra: { peripherals?: PeripheralNodeConfig[]; env?: Record<string, string> } = {},
+): Promise<{ exchange(node: string): Promise<ExchangeSummary>; stop(): Promise<void> }> {
+  const env: Record<string, string> = { ...extra.env };
+  for (const [code, token] of Object.entries(world.tokens)) env[`TOKEN_${code.toUpperCase()}`] = token;
+  const runtime = new ExchangeRuntime(
+    {
+      plan: world.plan,
+      central: { databaseUrl: world.central.url },
+      peripherals: [...world.desks.map((d) => ({ code: d.code, databaseUrl: d.db.url, centralUrl: world.server.url, tokenEnv: `TOKEN_${d.code.toUpperCase()}` })), ...(extra.peripherals ?? [])],
+    },
+    { env },
+  );
+  const bundle = workflowBundlePath();
+  const worker = await createFerryWorker({ settings: harness.settings, streams: new StreamRegistry([]), databaseUrl: harness.db.url, exchange: runtime, ...(bundle ? { workflowBundlePath: bundle } : {}) });
+  const running = worker.run();
+  return {
+    async exchange(node) {
+      const handle = await harness.client.workflow.start<typeof exchangeNode>('exchangeNode', {
+        workflowId: `${exchangeRunName(node)}-${harness.name('x')}`,
+        taskQueue: harness.settings.taskQueue,
+        args: [{ node }],
+      });
+      return handle.result();
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+    },
+  };
 }
