@@ -43,7 +43,9 @@ export async function buildPacket(client: pg.PoolClient, plan: ExchangePlan, hea
     const r = await client.query<{ n: number; entities: string }>(
       `select count(*)::int as n, coalesce(json_agg(json_build_object('type', $1::text, 'uuid', h."uuid", 'operation',
          case when h."is_deleted" then 'DELETE' else p.op end, 'data', ${wireDocExpression(entity)})), '[]'::json)::text as entities
-       from unnest($2::uuid[], $3::text[]) p(uuid, op) join ${entity.sqlTable} h on h."uuid" = p.uuid`,
+       from unnest($2::uuid[], $3::text[]) p(uuid, op)
+       -- by index, one row per change: a hash join would read the whole table for every packet of a long backlog
+       cross join lateral (select * from ${entity.sqlTable} x where x."uuid" = p.uuid) h`,
       [type, uuids, ops],
     );
     const row = r.rows[0]!;
