@@ -9,3 +9,6 @@ export type { Source, SourcePage, FetchRequest, SourceShape, CursorStrategy } fr
 export type { Target, TargetRow, UpsertResult } from './connectors/target.js';
 export { postgresSource, type PostgresSourceOptions } from './connectors/postgres/source.js';
 export { postgresTarget, type PostgresTargetOptions } from './connectors/postgres/target.js';
+export { defineExchange, type ExchangeOptions, type EntityOptions, type LineOptions, type ConflictPolicyName } from './exchange/define-exchange.js';
+export type { ExchangeConfig, PeripheralNodeConfig } from './exchange/runtime.js';
+export type { ConflictContext, CustomResolver, EntityDoc } from './exchange/policies.js';

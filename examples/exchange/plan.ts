@@ -1,6 +1,6 @@
 // The exchange plan of the example: daily reports with nested lines, estimates and works,
 // kept identical between a web (central) database and desktop (peripheral) databases.
-import { defineExchange } from '../../src/exchange/define-exchange.js';
+import { defineExchange } from '../../src/index.js';
 
 export const fieldReports = defineExchange({
   name: 'field-reports',
