@@ -143,12 +143,11 @@ export async function applyPacket(client: pg.PoolClient, ctx: ApplyContext, enve
     await classify(client, entity, sender.id);
 
     // Identical on both sides: nothing to write, and nothing left to send back.
-    const same = await client.query(
+    await client.query(
       `delete from ferry_exchange_changes c using ferry_incoming i
        where i.type = $1 and i.action = 'skip' and i.pending and c.node_id = $2 and c.entity_type = i.type and c.entity_uuid = i.uuid`,
       [type, sender.id],
     );
-    void same;
 
     const conflicts = (
       await client.query<ConflictRow>(`select uuid::text, local_doc::text, data::text as incoming_doc, base::text from ferry_incoming where type = $1 and action = 'conflict' order by uuid`, [type])
