@@ -153,6 +153,21 @@ describe(`exchange, randomised (seed ${SEED})`, () => {
       centralEditsFor.get(desk.code)!.clear();
     }
 
+    /** The same entity edited on a desktop and on the central node before their next exchange: a conflict. */
+    async function provokeConflict(desk: (typeof world.desks)[0]): Promise<void> {
+      const table = pick(['estimates', 'works', 'daily_reports']);
+      const onDesk = new Set(await rows(desk.db.pool, table));
+      const both = (await rows(central, table)).filter((x) => onDesk.has(x));
+      if (!both.length) return;
+      const target = pick(both);
+      const column = table === 'estimates' ? 'title' : table === 'works' ? 'unit' : 'note';
+      for (const [name, pool] of [[desk.code, desk.db.pool], ['central', central]] as const) {
+        if (chance(0.15)) await pool.query(`update ${table} set is_deleted = true where uuid = $1`, [target]);
+        else await pool.query(`update ${table} set ${column} = $2 where uuid = $1`, [target, fresh()]);
+        noteEdit(name, target);
+      }
+    }
+
     const offline = { from: Math.floor(ROUNDS * 0.2), to: Math.floor(ROUNDS * 0.75) };
     try {
       for (let round = 0; round < ROUNDS; round++) {
@@ -160,6 +175,7 @@ describe(`exchange, randomised (seed ${SEED})`, () => {
           const n = Math.floor(rnd() * 4);
           for (let i = 0; i < n; i++) await randomOp(node);
         }
+        if (chance(0.4)) await provokeConflict(pick(world.desks));
         for (const desk of world.desks) {
           if (desk === desk2 && round >= offline.from && round < offline.to) {
             stats.offline += 1;
