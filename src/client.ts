@@ -4,7 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { cancelCommand } from './cli/commands/cancel.js';
 import { dlqCommand } from './cli/commands/dlq.js';
+import { exchangeCommand } from './cli/commands/exchange.js';
 import { migrateCommand } from './cli/commands/migrate.js';
+import { nodesCommand } from './cli/commands/nodes.js';
 import { pipelineCommand } from './cli/commands/pipeline.js';
 import { resetCommand } from './cli/commands/reset.js';
 import { runCommand } from './cli/commands/run.js';
@@ -38,7 +40,9 @@ export function buildProgram(ctx: CliContext): Command {
     .addCommand(scheduleCommand(ctx))
     .addCommand(pipelineCommand(ctx))
     .addCommand(migrateCommand(ctx))
-    .addCommand(setupCommand(ctx));
+    .addCommand(setupCommand(ctx))
+    .addCommand(exchangeCommand(ctx))
+    .addCommand(nodesCommand(ctx));
 }
 
 /** Usage errors of subcommands too reach main()'s one exit point (code 2) instead of exiting 1 on their own. */

@@ -33,3 +33,6 @@ export {
   type PageRequest,
   type SecretRef,
 } from './connectors/http/index.js';
+export { defineExchange, type ExchangeOptions, type EntityOptions, type LineOptions, type ConflictPolicyName } from './exchange/define-exchange.js';
+export type { ExchangeConfig, PeripheralNodeConfig } from './exchange/runtime.js';
+export type { ConflictContext, CustomResolver, EntityDoc } from './exchange/policies.js';

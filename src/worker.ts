@@ -2,7 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
-import { loadConfig, type StreamRegistry } from './config/load-config.js';
+import { configPath, loadConfig, type StreamRegistry } from './config/load-config.js';
+import { loadExchange, type ExchangeRuntime } from './exchange/runtime.js';
 import { metricsSettings, serveSdkMetrics } from './metrics/settings.js';
 import type { MetricsListen } from './metrics/server.js';
 import { startWorkerMetrics } from './metrics/worker-metrics.js';
@@ -36,12 +37,15 @@ export interface FerryWorkerOptions {
   databaseUrl?: string;
   /** serve ferry's Prometheus metrics there (port 0: any free port); default: none (main() passes FERRY_METRICS_PORT) */
   metrics?: MetricsListen | false;
+  /** exchange plan and nodes (tests, embedding); default: the config file's `exchange` entry, unless `streams` is given */
+  exchange?: ExchangeRuntime;
 }
 
 /** Loads the config, migrates the state store, and creates a worker for the stream workflows. */
 export async function createFerryWorker(options: FerryWorkerOptions = {}): Promise<FerryWorker> {
   const settings = options.settings ?? temporalSettings();
   const streams = options.streams ?? (await loadConfig(options.configFile));
+  const exchange = options.exchange ?? (options.streams ? undefined : await loadExchange(options.configFile ?? configPath()));
   const url = options.databaseUrl ?? databaseUrl();
   const db = createStateDb(url);
   let metrics: Awaited<ReturnType<typeof startWorkerMetrics>> | undefined;
@@ -67,7 +71,7 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     ...workflows,
-    activities: createActivities({ db, streams, logger, metrics: metrics?.recorder, searchAttributes }),
+    activities: createActivities({ db, streams, logger, metrics: metrics?.recorder, searchAttributes, exchange }),
     // Let a running batch finish on shutdown instead of cancelling it at once (the SDK default is 0).
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: 20,
@@ -87,7 +91,7 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
         await worker.run();
       } finally {
         await metrics?.close();
-        await Promise.allSettled([streams.close(), db.destroy(), connection.close()]);
+        await Promise.allSettled([streams.close(), db.destroy(), connection.close(), exchange?.close()]);
       }
     },
   };

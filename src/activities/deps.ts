@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { StreamRegistry } from '../config/load-config.js';
+import type { ExchangeRuntime } from '../exchange/runtime.js';
 import type { RunMetrics } from '../metrics/ferry-metrics.js';
 import type { StateDb } from '../state/db.js';
 
@@ -12,4 +13,6 @@ export interface ActivityDeps {
   metrics?: RunMetrics | undefined;
   /** ferry's search attributes exist in the namespace: runs may be tagged (workflows/search-attributes.ts) */
   searchAttributes?: boolean | undefined;
+  /** the exchange plan and node databases, when the config has an `exchange` entry */
+  exchange?: ExchangeRuntime | undefined;
 }

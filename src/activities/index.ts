@@ -1,5 +1,6 @@
 import { beginRun } from './begin-run.js';
 import type { ActivityDeps } from './deps.js';
+import { exchangeActivities } from './exchange.js';
 import { fetchBatch } from './fetch-batch.js';
 import { finishRun } from './finish-run.js';
 import { mapBatch } from './map-batch.js';
@@ -27,6 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     beginReplay: beginReplay(deps),
     stageDeadLetters: stageDeadLetters(deps),
     countReplayLeft: countReplayLeft(deps),
+    ...exchangeActivities(deps),
   };
 }
 

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
-import { loadConfig, type StreamRegistry } from '../config/load-config.js';
+import { configPath, loadConfig, type StreamRegistry } from '../config/load-config.js';
 import { stringifyJson } from '../core/json-values.js';
+import { ExchangeConfigurationError } from '../exchange/errors.js';
+import { loadExchange, type ExchangeRuntime } from '../exchange/runtime.js';
 import { createStateDb, type StateDb } from '../state/db.js';
 import { connectClient, temporalSettings, type TemporalSettings } from '../temporal.js';
 
@@ -10,6 +12,7 @@ export class CliContext {
   private temporal: Promise<{ client: Client; close: () => Promise<void> }> | undefined;
   private database: StateDb | undefined;
   private registry: Promise<StreamRegistry> | undefined;
+  private exchangeRuntime: Promise<ExchangeRuntime | undefined> | undefined;
 
   client(): Promise<Client> {
     this.temporal ??= connectClient(this.settings);
@@ -26,8 +29,17 @@ export class CliContext {
     return this.registry;
   }
 
+  /** The config file's `exchange` entry (exchange plan and nodes). */
+  async exchange(): Promise<ExchangeRuntime> {
+    this.exchangeRuntime ??= loadExchange(configPath());
+    const runtime = await this.exchangeRuntime;
+    if (!runtime) throw new ExchangeConfigurationError(`${configPath()} has no exchange entry`, 'add exchange: { plan: defineExchange(...), central, peripherals } to the config');
+    return runtime;
+  }
+
   async close(): Promise<void> {
     const closing: Promise<unknown>[] = [];
+    if (this.exchangeRuntime) closing.push(this.exchangeRuntime.then((r) => r?.close()));
     if (this.temporal) closing.push(this.temporal.then((t) => t.close()));
     if (this.database) closing.push(this.database.destroy());
     if (this.registry) closing.push(this.registry.then((r) => r.close()));

@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigurationError, UnknownStreamError } from '../core/errors.js';
+import type { ExchangeConfig } from '../exchange/runtime.js';
 import { indexPipelines, UnknownPipelineError, type PipelineDefinition, type ResolvedPipeline } from './define-pipeline.js';
 import { isStreamDefinition, type ResolvedStream, type StreamDefinition } from './define-stream.js';
 import { collectPairs } from './pairs.js';
@@ -12,6 +13,8 @@ export interface FerryConfig {
   streams: readonly StreamDefinition[] | string;
   /** pipelines (definePipeline) over those streams */
   pipelines?: readonly PipelineDefinition[];
+  /** exchange plans: the plan and this installation's nodes (src/exchange/runtime.ts) */
+  exchange?: ExchangeConfig;
 }
 
 export function defineConfig(config: FerryConfig): FerryConfig {

@@ -9,3 +9,6 @@ export const pipelineWorkflowId = (pipeline: string): string => `pipeline:${pipe
 
 /** The Temporal Schedule of a stream or pipeline declared with a `schedule`. */
 export const scheduleIdOf = (name: string): string => `ferry:${name}`;
+
+/** A peripheral node's exchange run (workflow id, and the run rows' name): one at a time per node. */
+export const exchangeRunName = (node: string): string => `exchange:${node}`;

@@ -2,3 +2,4 @@ export { syncStream } from './sync-stream.js';
 export { runPipeline } from './run-pipeline.js';
 export { scheduledRun } from './scheduled-run.js';
 export { replayDeadLetters } from './replay-dead-letters.js';
+export { exchangeNode } from './exchange.js';
