@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { createHarness, type Harness } from './support/harness.js';
 import { createCustomerTables, customerSource, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 import { gatedSource } from './support/gated-source.js';
+import { createStateDb } from '../src/state/db.js';
+import { findStage, putStageOnce } from '../src/state/staging.js';
 
 describe('run counts', () => {
   let h: Harness;
@@ -67,6 +69,28 @@ describe('run counts', () => {
       assert.deepEqual({ batches: final?.batches, created: final?.created }, { batches: summary.batches, created: summary.counts.created }, 'the finished row has the exact totals');
     } finally {
       await h.startWorker([customerStream(stream, h.db.url, tables, { deletes: { mode: 'mirror', maxDeleteFraction: 0.5 } })]);
+    }
+  });
+
+  it('commits a batch once when two attempts of its upsert run at once (a timed-out attempt beside its retry)', async () => {
+    const db = createStateDb(h.db.url, 2);
+    try {
+      const ref = { runId: 'r-once', stream, batchId: 'r-once:0.1' };
+      let releaseFirst!: () => void;
+      const firstHolds = new Promise<void>((r) => (releaseFirst = r));
+      const first = db.transaction().execute(async (trx) => {
+        const claimed = await putStageOnce(trx, ref, 'committed', { created: 1 });
+        await firstHolds; // the first attempt has claimed the batch but not committed yet
+        return claimed;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      const second = db.transaction().execute((trx) => putStageOnce(trx, ref, 'committed', { created: 2 }));
+      await new Promise((r) => setTimeout(r, 200));
+      releaseFirst();
+      assert.deepEqual([await first, await second], [true, false], 'the second attempt waited for the first and found its marker');
+      assert.deepEqual(await findStage(db, ref.batchId, 'committed'), { created: 1 }, 'the first result stands');
+    } finally {
+      await db.destroy();
     }
   });
 

@@ -4,7 +4,7 @@ import { loadBindings, markSeen, writeBindings, type BindingWrite } from '../sta
 import { saveCheckpoint } from '../state/checkpoints.js';
 import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
 import { addBatchProgress } from '../state/runs.js';
-import { dropBatchPayloads, findStage, getStage, putStage } from '../state/staging.js';
+import { dropBatchPayloads, findStage, getStage, putStageOnce } from '../state/staging.js';
 import type { UpsertBatchInput, UpsertBatchOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { callConnector } from './connector-call.js';
@@ -21,6 +21,9 @@ import { describeRecord } from './validate-batch.js';
  * between the two is repaired by the retry; a retry after the commit returns
  * the recorded result instead of counting the batch twice.
  */
+/** Rolls back the commit of a batch another attempt of the same activity committed first. */
+class BatchAlreadyCommitted extends Error {}
+
 export function upsertBatch({ db, streams }: ActivityDeps) {
   return (input: UpsertBatchInput): Promise<UpsertBatchOutput> =>
     heartbeating(async () => {
@@ -78,20 +81,31 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
         else output.created += 1;
       });
 
-      await db.transaction().execute(async (trx) => {
-        await writeBindings(trx, scope, input.runId, writes);
-        if (input.mode === 'full') {
-          // Records the source still has but that failed or did not change must survive mirror-delete.
-          await markSeen(trx, scope, input.runId, [...unchangedKeys, ...failedKeys, ...targetLetters.map((l) => l.recordKey)]);
-        }
-        await putDeadLetters(trx, { ...scope, runId: input.runId, batchId: input.batchId }, [...stagedLetters, ...targetLetters]);
-        // An unchanged record went through too: B already holds it, so an older dead letter of it is stale.
-        await resolveDeadLetters(trx, scope, [...writes.map((w) => w.key), ...unchangedKeys]);
-        if (input.checkpoint !== null) await saveCheckpoint(trx, stream.name, input.runId, input.checkpoint);
-        await putStage(trx, { runId: input.runId, stream: stream.name, batchId: input.batchId }, 'committed', output);
-        await addBatchProgress(trx, input.runId, { ...output, failed: output.failed + stagedLetters.length });
-        await dropBatchPayloads(trx, input.batchId);
-      });
-      return output;
+      const ref = { runId: input.runId, stream: stream.name, batchId: input.batchId };
+      const committed = await db
+        .transaction()
+        .execute(async (trx) => {
+          // The marker first: an attempt that timed out but still runs beside its retry waits here
+          // for the other's commit, then finds the marker and rolls back, so a batch is bound,
+          // counted and dead-lettered once.
+          if (!(await putStageOnce(trx, ref, 'committed', output))) throw new BatchAlreadyCommitted();
+          await writeBindings(trx, scope, input.runId, writes);
+          if (input.mode === 'full') {
+            // Records the source still has but that failed or did not change must survive mirror-delete.
+            await markSeen(trx, scope, input.runId, [...unchangedKeys, ...failedKeys, ...targetLetters.map((l) => l.recordKey)]);
+          }
+          await putDeadLetters(trx, { ...scope, runId: input.runId, batchId: input.batchId }, [...stagedLetters, ...targetLetters]);
+          // An unchanged record went through too: B already holds it, so an older dead letter of it is stale.
+          await resolveDeadLetters(trx, scope, [...writes.map((w) => w.key), ...unchangedKeys]);
+          if (input.checkpoint !== null) await saveCheckpoint(trx, stream.name, input.runId, input.checkpoint);
+          await addBatchProgress(trx, input.runId, { ...output, failed: output.failed + stagedLetters.length });
+          await dropBatchPayloads(trx, input.batchId);
+          return true;
+        })
+        .catch((err: unknown) => {
+          if (err instanceof BatchAlreadyCommitted) return false;
+          throw err;
+        });
+      return committed ? output : ((await findStage<UpsertBatchOutput>(db, input.batchId, 'committed')) ?? output);
     });
 }

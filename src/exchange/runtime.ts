@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { ensureTypeScriptConfigs } from '../config/typescript-loader.js';
 import { survivesCutConnections } from '../connectors/postgres/pool.js';
 import { isExchangeDefinition, type ExchangeDefinition } from './define-exchange.js';
 import { ExchangeConfigurationError } from './errors.js';
@@ -115,6 +116,7 @@ export class ExchangeRuntime {
 
 /** The `exchange` entry of a config file, if it has one. */
 export async function loadExchange(file: string): Promise<ExchangeRuntime | undefined> {
+  ensureTypeScriptConfigs(file);
   const module = (await import(pathToFileURL(file).href)) as { default?: { exchange?: ExchangeConfig } };
   const config = module.default?.exchange;
   return config ? new ExchangeRuntime(config) : undefined;

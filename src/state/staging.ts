@@ -40,6 +40,22 @@ export async function putStage<T>(db: StateDb, ref: BatchRef, stage: StageName, 
   if (cacheable(stage)) remember(cacheId(ref.batchId, stage), value);
 }
 
+/**
+ * Writes a stage only if the batch has none of that name yet; says whether it
+ * did. Under concurrency the second writer waits for the first's transaction
+ * and then finds the row: what makes a batch's commit happen once.
+ */
+export async function putStageOnce<T>(db: StateDb, ref: BatchRef, stage: StageName, value: T): Promise<boolean> {
+  const payload = Buffer.from(encodeRecords(value));
+  const inserted = await db
+    .insertInto('ferry_staging')
+    .values({ batch_id: ref.batchId, stage, run_id: ref.runId, stream: ref.stream, payload })
+    .onConflict((oc) => oc.columns(['batch_id', 'stage']).doNothing())
+    .returning('batch_id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
 export async function findStage<T>(db: StateDb, batchId: string, stage: StageName): Promise<T | undefined> {
   const id = cacheId(batchId, stage);
   if (cacheable(stage) && cache.has(id)) return cache.get(id) as T;

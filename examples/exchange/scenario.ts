@@ -3,7 +3,8 @@
 // some edits conflicting — exchanged over HTTP until quiet, then every table compared.
 // Exits 0 only if the three databases hold identical rows.
 //
-//   npx tsx examples/exchange/run.ts [--keep]     (--keep leaves the databases for ferry exchange status)
+//   npm run example exchange                      (example.ts; FERRY_EXAMPLE_KEEP=1 leaves the databases
+//                                                  for ferry exchange status / conflicts)
 //
 // The exchanges here call the protocol steps directly; `ferry exchange run <node>` runs the
 // same steps as a Temporal workflow (see ferry.config.ts beside this file).
@@ -17,7 +18,6 @@ import { listConflicts } from '../../src/exchange/status.js';
 import { EXCHANGED_TABLES, fieldReports, TABLES_SQL } from './plan.js';
 
 const base = process.env.FERRY_EXAMPLE_PG ?? 'postgres://postgres@127.0.0.1:5432';
-const keep = process.argv.includes('--keep');
 const names = { central: 'ferry_example_central', desk1: 'ferry_example_desk1', desk2: 'ferry_example_desk2' } as const;
 
 async function admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
@@ -42,7 +42,13 @@ async function snapshot(pool: pg.Pool): Promise<Record<string, string>> {
   return out;
 }
 
-async function main(): Promise<number> {
+export interface ScenarioOutput {
+  say(line: string): void;
+  check(label: string, ok: boolean, detail?: string): void;
+}
+
+/** Builds the three databases, edits and exchanges, and checks that they end identical. */
+export async function exchangeScenario({ say, check }: ScenarioOutput, keep = process.env.FERRY_EXAMPLE_KEEP === '1'): Promise<void> {
   await admin(async (c) => {
     for (const db of Object.values(names)) {
       await c.query(`drop database if exists ${db} with (force)`);
@@ -73,7 +79,7 @@ async function main(): Promise<number> {
       desks[code] = { code, pool: pools[code], plan: fieldReports, centralUrl: started.url, token };
       await initPeripheral(desks[code]);
       const first = await exchangeRounds(desks[code]);
-      console.log(`${code}: initial load of ${first.received} entities`);
+      say(`${code}: initial load of ${first.received} entities`);
     }
 
     // Edits everywhere, offline: new reports on each desktop, the same report and estimate edited on several nodes.
@@ -94,22 +100,22 @@ async function main(): Promise<number> {
 
     for (const code of ['desk1', 'desk2', 'desk1', 'desk2'] as const) {
       const s = await exchangeRounds(desks[code]);
-      console.log(`${code}: sent ${s.sent}, received ${s.received} in ${s.rounds} rounds, ${s.stats.conflicts} conflicts here`);
+      say(`${code}: sent ${s.sent}, received ${s.received} in ${s.rounds} rounds, ${s.stats.conflicts} conflicts here`);
     }
 
     const [c, d1, d2] = await Promise.all([snapshot(central), snapshot(desk1), snapshot(desk2)]);
-    let mismatches = 0;
     for (const t of EXCHANGED_TABLES) {
       const rows = JSON.parse(c[t]!).length;
-      const same = c[t] === d1[t] && c[t] === d2[t];
-      if (!same) mismatches += 1;
-      console.log(`${same ? 'identical' : 'DIFFERENT'}  ${t} (${rows} rows)`);
+      check(`${t} identical on the three nodes (${rows} rows)`, c[t] === d1[t] && c[t] === d2[t]);
     }
+    let conflicts = 0;
     for (const [code, pool] of Object.entries(pools)) {
-      for (const x of await listConflicts(pool, { limit: 100 })) console.log(`conflict on ${code}: ${x.entityType} ${x.entityUuid} from ${x.peer}: ${x.kind}, ${x.policy} -> ${x.winner}`);
+      for (const x of await listConflicts(pool, { limit: 100 })) {
+        conflicts += 1;
+        say(`conflict on ${code}: ${x.entityType} ${x.entityUuid} from ${x.peer}: ${x.kind}, ${x.policy} -> ${x.winner}`);
+      }
     }
-    console.log(mismatches ? `FAILED: ${mismatches} tables differ` : 'OK: the three databases are identical');
-    return mismatches ? 1 : 0;
+    check('every provoked conflict (edit against edit, delete against edit) is in the conflict log', conflicts >= 4, `${conflicts} logged`);
   } finally {
     await server.close();
     await Promise.allSettled(Object.values(pools).map((p) => p.end()));
@@ -120,11 +126,3 @@ async function main(): Promise<number> {
     }
   }
 }
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
