@@ -12,6 +12,8 @@
 //
 // PGlite is ONE session that every connection shares: exchange-at-a-time.ts
 // keeps each connection's exchanges and transactions whole.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ThreadInput, ThreadMessage } from './embedded-postgres-thread.js';
 
@@ -25,7 +27,7 @@ export interface EmbeddedPostgres {
 
 /** Starts PGlite in a thread and serves it on 127.0.0.1 at a free port. `dataDir` undefined: in memory. */
 export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedPostgres> {
-  const thread = startThread({ dataDir });
+  const thread = startThread({ dataDir, imageFile: freshClusterImage() });
   const address = await nextMessage(thread, 'starting');
   if (!('listening' in address)) throw new Error('the embedded PostgreSQL answered out of turn');
   return {
@@ -37,6 +39,13 @@ export async function startEmbeddedPostgres(dataDir?: string): Promise<EmbeddedP
       await stopped.finally(() => thread.terminate());
     },
   };
+}
+
+/** .ferry/pglite-<version>-initdb.tar in the repository: an image is only good for the PGlite that made it. */
+function freshClusterImage(): string {
+  const pglite = new URL('../package.json', import.meta.resolve('@electric-sql/pglite'));
+  const { version } = JSON.parse(readFileSync(pglite, 'utf8')) as { version: string };
+  return fileURLToPath(new URL(`../.ferry/pglite-${version}-initdb.tar`, import.meta.url));
 }
 
 function startThread(input: ThreadInput): Worker {
