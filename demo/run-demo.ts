@@ -42,7 +42,7 @@ if (process.env.FERRY_DEMO_EMBEDDED === '1') {
 
 const { createFerryWorker } = await import('../src/worker.js');
 const { connectClient, temporalSettings } = await import('../src/temporal.js');
-const { databaseUrl } = await import('../src/state/db.js');
+const { databaseUrl, redactUrl } = await import('../src/state/db.js');
 
 const STREAM = 'demo.customers';
 const SOURCE = 'demo_crm_customers';
@@ -66,15 +66,6 @@ async function step<T>(label: string, work: () => Promise<T>, detail?: (value: T
   } catch (err) {
     out('FAILED');
     throw err;
-  }
-}
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparsable DATABASE_URL)';
   }
 }
 function table(header: string[], rows: string[][], rightAligned: Set<number>): string[] {
