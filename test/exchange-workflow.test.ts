@@ -4,6 +4,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { ExchangeSummary } from '../src/workflows/exchange-contracts.js';
 import { conflictLog, contents, createExchangeWorld, insertEstimate, insertReport, insertWork, pendingChanges, startExchangeWorker, type ExchangeWorld } from './support/exchange.js';
 import { createHarness, type Harness } from './support/harness.js';
+import { StreamRegistry } from '../src/config/load-config.js';
+import { scheduleSchema } from '../src/config/schedule.js';
+import { applySchedules } from '../src/schedules/apply.js';
 
 // The exchange as Temporal runs it: one exchangeNode workflow per desktop,
 // its steps activities on a real worker, three real databases.
@@ -86,5 +89,27 @@ describe('exchange workflow', () => {
     const run = await harness.db.pool.query<{ status: string; error: string }>(`select status, error from ferry_runs where stream = 'exchange:desk3'`);
     assert.equal(run.rows[0]!.status, 'failed');
     assert.match(run.rows[0]!.error, /401/);
+  });
+
+  it('runs a node\'s exchange from its Temporal Schedule (ferry schedule apply, then a trigger)', async () => {
+    const registry = new StreamRegistry([], [], [{ node: 'desk2', schedule: scheduleSchema.parse({ every: '1h' }) }]);
+    const applied = await applySchedules(harness.client, registry, harness.settings.taskQueue);
+    assert.deepEqual(applied.map((a) => [a.scheduleId, a.kind, a.action]), [['ferry:exchange:desk2', 'exchange', 'created']]);
+    const schedule = harness.client.schedule.getHandle('ferry:exchange:desk2');
+    try {
+      await insertEstimate(world.central.pool, { title: 'sent by the schedule', amount: '1.00' });
+      await schedule.trigger();
+      let status: string | undefined;
+      for (let i = 0; i < 120 && status !== 'succeeded'; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        const row = await harness.db.pool.query<{ status: string }>(`select status from ferry_runs where workflow_id = 'exchange:desk2' order by started_at desc limit 1`);
+        status = row.rows[0]?.status;
+      }
+      assert.equal(status, 'succeeded', 'the scheduled start ran the exchange under the node\'s lock id');
+      const got = await world.desks[1]!.db.pool.query(`select 1 from estimates where title = 'sent by the schedule'`);
+      assert.equal(got.rowCount, 1, 'the change reached the desktop');
+    } finally {
+      await schedule.delete();
+    }
   });
 });

@@ -6,6 +6,7 @@ import type { ExchangeConfig } from '../exchange/runtime.js';
 import { indexPipelines, UnknownPipelineError, type PipelineDefinition, type ResolvedPipeline } from './define-pipeline.js';
 import { isStreamDefinition, type ResolvedStream, type StreamDefinition } from './define-stream.js';
 import { collectPairs } from './pairs.js';
+import { scheduleSchema, type ResolvedSchedule } from './schedule.js';
 import { ensureTypeScriptConfigs } from './typescript-loader.js';
 
 export interface FerryConfig {
@@ -21,12 +22,36 @@ export function defineConfig(config: FerryConfig): FerryConfig {
   return config;
 }
 
+/** A peripheral node's scheduled exchange. */
+export interface ExchangeSchedule {
+  node: string;
+  schedule: ResolvedSchedule;
+}
+
+/** The schedules of config.exchange's peripheral nodes, checked like a stream's. */
+function exchangeSchedules(file: string, config: FerryConfig): ExchangeSchedule[] {
+  const found: ExchangeSchedule[] = [];
+  for (const p of config.exchange?.peripherals ?? []) {
+    if (p.schedule === undefined) continue;
+    const parsed = scheduleSchema.safeParse(p.schedule);
+    if (!parsed.success) {
+      throw new ConfigurationError(`config file ${file}: exchange node "${p.code}": field "schedule": ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    }
+    found.push({ node: p.code, schedule: parsed.data });
+  }
+  return found;
+}
+
 /** The loaded streams, by name. */
 export class StreamRegistry {
   private readonly streams = new Map<string, ResolvedStream>();
   private readonly pipelineMap: Map<string, ResolvedPipeline>;
 
-  constructor(definitions: readonly StreamDefinition[], pipelines: readonly PipelineDefinition[] = []) {
+  /** peripheral nodes whose exchanges are scheduled (config.exchange.peripherals[].schedule) */
+  readonly exchangeSchedules: readonly ExchangeSchedule[];
+
+  constructor(definitions: readonly StreamDefinition[], pipelines: readonly PipelineDefinition[] = [], exchangeSchedules: readonly ExchangeSchedule[] = []) {
+    this.exchangeSchedules = exchangeSchedules;
     for (const { resolved } of definitions) {
       if (this.streams.has(resolved.name)) {
         throw new ConfigurationError(`stream "${resolved.name}" is defined twice`, 'stream names must be unique');
@@ -117,5 +142,5 @@ export async function loadConfig(file = configPath()): Promise<StreamRegistry> {
   for (const [i, d] of definitions.entries()) {
     if (!isStreamDefinition(d)) throw new ConfigurationError(`config file ${file}: streams[${i}] is not made by defineStream()`);
   }
-  return new StreamRegistry(definitions, config.pipelines ?? []);
+  return new StreamRegistry(definitions, config.pipelines ?? [], exchangeSchedules(file, config));
 }

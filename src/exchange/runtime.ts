@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import type { ScheduleConfig } from '../config/schedule.js';
 import { ensureTypeScriptConfigs } from '../config/typescript-loader.js';
 import { survivesCutConnections } from '../connectors/postgres/pool.js';
 import { isExchangeDefinition, type ExchangeDefinition } from './define-exchange.js';
@@ -37,6 +38,8 @@ export interface PeripheralNodeConfig {
   centralUrl: string;
   /** the environment variable holding this node's token */
   tokenEnv: string;
+  /** when `ferry schedule apply` makes Temporal run this node's exchange (as a stream's `schedule`; the schedule is "exchange:<code>") */
+  schedule?: ScheduleConfig;
 }
 
 export const DEFAULT_CENTRAL_CODE = 'central';

@@ -1,3 +1,4 @@
+import type { ScheduledRunInput } from '../workflows/pipeline-contracts.js';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
 import type { StreamRegistry } from '../config/load-config.js';
 import { desiredSchedules, ferryActionMemo, ferryScheduleMemo, SCHEDULE_ID_PREFIX, type DesiredSchedule } from './desired.js';
@@ -13,7 +14,7 @@ export type ApplyAction = 'created' | 'updated' | 'unchanged' | 'deleted' | 'orp
 
 export interface ApplyResult {
   name: string;
-  kind: 'stream' | 'pipeline' | 'unknown';
+  kind: ScheduledRunInput['kind'] | 'unknown';
   scheduleId: string;
   action: ApplyAction;
   /** the schedule in words */

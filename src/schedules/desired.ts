@@ -3,7 +3,7 @@ import type { ScheduleOptions } from '@temporalio/client';
 import type { StreamRegistry } from '../config/load-config.js';
 import type { ResolvedSchedule } from '../config/schedule.js';
 import type { ScheduledRunInput } from '../workflows/pipeline-contracts.js';
-import { pipelineWorkflowId, scheduleIdOf, streamWorkflowId } from '../workflows/ids.js';
+import { exchangeRunName, pipelineWorkflowId, scheduleIdOf, streamWorkflowId } from '../workflows/ids.js';
 
 /** The memo key marking a Temporal Schedule as created by `ferry schedule apply` (with the id prefix `ferry:`). */
 export const FERRY_MEMO_KEY = 'ferry';
@@ -55,13 +55,21 @@ function stableJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function desiredSchedule(kind: ScheduledRunInput['kind'], name: string, schedule: ResolvedSchedule, taskQueue: string): DesiredSchedule {
+/** The workflow id a scheduled start takes: the lock of the stream, pipeline or exchange node. */
+function lockOf(input: ScheduledRunInput): string {
+  if (input.kind === 'stream') return streamWorkflowId(input.name);
+  if (input.kind === 'pipeline') return pipelineWorkflowId(input.name);
+  return exchangeRunName(input.node ?? input.name);
+}
+
+export function desiredSchedule(kind: ScheduledRunInput['kind'], name: string, schedule: ResolvedSchedule, taskQueue: string, node?: string): DesiredSchedule {
   const scheduleId = scheduleIdOf(name);
-  const lockWorkflowId = kind === 'stream' ? streamWorkflowId(name) : pipelineWorkflowId(name);
+  const input: ScheduledRunInput = node === undefined ? { kind, name } : { kind, name, node };
+  const lockWorkflowId = lockOf(input);
   const spec: ScheduleOptions['spec'] =
     schedule.everyMs !== null ? { intervals: [{ every: schedule.everyMs }], timezone: schedule.timezone } : { cronExpressions: schedule.cron, timezone: schedule.timezone };
   const policies = { overlap: 'SKIP' as const, catchupWindow: schedule.catchupWindowMs, pauseOnFailure: schedule.pauseOnFailure };
-  const args: [ScheduledRunInput] = [{ kind, name }];
+  const args: [ScheduledRunInput] = [input];
   // the line the Web UI shows for each scheduled workflow
   const staticSummary = `ferry: scheduled ${kind} "${name}" (takes the lock "${lockWorkflowId}")`;
   const configHash = createHash('sha256')
@@ -104,6 +112,7 @@ export function desiredSchedules(registry: StreamRegistry, taskQueue: string): D
   const found: DesiredSchedule[] = [];
   for (const s of registry.all()) if (s.schedule) found.push(desiredSchedule('stream', s.name, s.schedule, taskQueue));
   for (const p of registry.pipelines()) if (p.schedule) found.push(desiredSchedule('pipeline', p.name, p.schedule, taskQueue));
+  for (const e of registry.exchangeSchedules) found.push(desiredSchedule('exchange', exchangeRunName(e.node), e.schedule, taskQueue, e.node));
   return found;
 }
 

@@ -1,3 +1,4 @@
+import type { ScheduledRunInput } from '../workflows/pipeline-contracts.js';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { StreamRegistry } from '../config/load-config.js';
 import { formatMs } from '../core/duration.js';
@@ -16,7 +17,7 @@ export type ScheduleState = 'applied' | 'changed' | 'missing' | 'orphan' | 'fore
 
 export interface ScheduleView {
   name: string;
-  kind: 'stream' | 'pipeline' | 'unknown';
+  kind: ScheduledRunInput['kind'] | 'unknown';
   scheduleId: string;
   state: ScheduleState;
   /** the schedule in words (from the config, or as last applied) */

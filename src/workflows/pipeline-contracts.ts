@@ -5,6 +5,7 @@
 import type { ResolvedStep } from '../config/define-pipeline.js';
 import type { RunCounts, RunStatus } from '../core/types.js';
 import type { RunSummary } from './contracts.js';
+import type { ExchangeSummary } from './exchange-contracts.js';
 
 /** Who started a run: a person or script (`ferry pipeline run`, the client), or a Temporal Schedule. */
 export type RunTrigger = 'manual' | 'schedule';
@@ -86,7 +87,9 @@ export interface FinishPipelineInput {
 
 /** What a Temporal Schedule starts: a stream or a pipeline, by name. */
 export interface ScheduledRunInput {
-  kind: 'stream' | 'pipeline';
+  /** exchange: `name` is the schedule's (exchange:<node>), `node` the peripheral node */
+  kind: 'stream' | 'pipeline' | 'exchange';
+  node?: string;
   name: string;
 }
 
@@ -98,4 +101,5 @@ export interface ScheduledRunInput {
 export type ScheduledRunResult =
   | { kind: ScheduledRunInput['kind']; name: string; status: 'skipped'; runningWorkflowId: string; reason: string }
   | { kind: 'stream'; name: string; status: 'completed'; workflowId: string; workflowRunId: string; summary: RunSummary }
-  | { kind: 'pipeline'; name: string; status: 'completed'; workflowId: string; workflowRunId: string; summary: PipelineSummary };
+  | { kind: 'pipeline'; name: string; status: 'completed'; workflowId: string; workflowRunId: string; summary: PipelineSummary }
+  | { kind: 'exchange'; name: string; status: 'completed'; workflowId: string; workflowRunId: string; summary: ExchangeSummary };

@@ -1,7 +1,8 @@
 import { ApplicationFailure, isCancellation, log, setCurrentDetails, type ChildWorkflowHandle, type Workflow } from '@temporalio/workflow';
 import { formatCounts } from '../core/types.js';
 import { failureText, startLocked } from './child-runs.js';
-import { pipelineWorkflowId, streamWorkflowId } from './ids.js';
+import type { exchangeNode } from './exchange.js';
+import { exchangeRunName, pipelineWorkflowId, streamWorkflowId } from './ids.js';
 import type { ScheduledRunInput, ScheduledRunResult } from './pipeline-contracts.js';
 import type { runPipeline } from './run-pipeline.js';
 import type { syncStream } from './sync-stream.js';
@@ -43,6 +44,14 @@ export async function scheduledRun(input: ScheduledRunInput): Promise<ScheduledR
     const summary = await follow(input, started.handle);
     setCurrentDetails(`**${summary.status}** — pipeline "${name}": ${summary.message ?? ''}`);
     return { kind: 'pipeline', name, status: 'completed', workflowId: started.handle.workflowId, workflowRunId: started.handle.firstExecutionRunId, summary };
+  }
+  if (input.kind === 'exchange') {
+    const node = input.node ?? name;
+    const started = await startLocked<typeof exchangeNode>('exchangeNode', exchangeRunName(node), [{ node }]);
+    if ('busy' in started) return skipped(input, started.busy);
+    const summary = await follow(input, started.handle);
+    setCurrentDetails(`**${summary.status}** — exchange of node "${node}": ${summary.message ?? ''}`);
+    return { kind: 'exchange', name, status: 'completed', workflowId: started.handle.workflowId, workflowRunId: started.handle.firstExecutionRunId, summary };
   }
   const started = await startLocked<typeof syncStream>('syncStream', streamWorkflowId(name), [{ stream: name }]);
   if ('busy' in started) return skipped(input, started.busy);
