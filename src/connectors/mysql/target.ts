@@ -168,9 +168,11 @@ class MysqlTarget implements Target {
     const id = quoteIdent(this.idColumn, 'target id column');
     const paths = keyCols.map((_, n) => `k${n} longtext path '$[${n}]'`).join(', ');
     const on = keyCols.map((c, n) => `t.${quoteIdent(c.name, 'target key column')} = ${typedParam(c, `i.k${n}`)}`).join(' and ');
+    // straight_join: the keys drive, each found by the table's unique key (eq_ref). Left to itself, MariaDB
+    // sometimes scans the table once per key after a batch of updates (10,000 keys: 47 s instead of 0.1 s).
     const text = `select i.ord as ord, cast(t.${id} as char) as id
       from json_table(?, '$[*]' columns (ord for ordinality, ${paths})) i
-      join ${this.table.quoted} t on ${on}`;
+      straight_join ${this.table.quoted} t on ${on}`;
     try {
       const found = await query<{ ord: number | string; id: string | null }>(this.db, text, [JSON.stringify(keys)]);
       const ids = new Array<string | null>(keys.length).fill(null);
