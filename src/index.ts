@@ -18,3 +18,6 @@ export {
 } from './connectors/errors.js';
 export { postgresSource, type PostgresSourceOptions, type PostgresCursor } from './connectors/postgres/source.js';
 export { postgresTarget, type PostgresTargetOptions } from './connectors/postgres/target.js';
+export { mysqlSource, type MysqlSourceOptions, type MysqlCursor } from './connectors/mysql/source.js';
+export { mysqlTarget, type MysqlTargetOptions } from './connectors/mysql/target.js';
+export { natsTarget, NATS_HEADERS, type NatsTargetOptions } from './connectors/nats/target.js';

@@ -1,4 +1,5 @@
 import { ConfigurationError } from '../core/errors.js';
+import { decodeRecords, encodeRecords } from './codec.js';
 import type { StateDb } from './db.js';
 
 /** A claim check: where a staged batch stage lives. Only this travels through Temporal. */
@@ -30,7 +31,7 @@ const cacheId = (batchId: string, stage: StageName) => `${batchId}/${stage}`;
 const cacheable = (stage: StageName) => stage !== 'committed';
 
 export async function putStage<T>(db: StateDb, ref: BatchRef, stage: StageName, value: T): Promise<void> {
-  const payload = Buffer.from(JSON.stringify(value));
+  const payload = Buffer.from(encodeRecords(value));
   await db
     .insertInto('ferry_staging')
     .values({ batch_id: ref.batchId, stage, run_id: ref.runId, stream: ref.stream, payload })
@@ -49,7 +50,7 @@ export async function findStage<T>(db: StateDb, batchId: string, stage: StageNam
     .where('stage', '=', stage)
     .executeTakeFirst();
   if (!row) return undefined;
-  const value = JSON.parse(row.payload.toString('utf8')) as T;
+  const value = decodeRecords<T>(row.payload.toString('utf8'));
   if (cacheable(stage)) remember(id, value);
   return value;
 }
