@@ -3,14 +3,19 @@
 // utf8mb4 text, JSON with numbers no double holds, DATETIME(6) microseconds —
 // after a first run, after an incremental run over 10,000 changed rows (timed),
 // and after a full pass that soft-deletes what the source lost. Then the other
-// way: MariaDB (a MySQL source) -> Postgres.
+// way: MariaDB (a MySQL source) -> Postgres. Then the connectors directly:
+// duplicates in a batch, binary and zoned timestamps, look-back, lag, errors.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { defineStream } from '../src/config/define-stream.js';
 import { mysqlSource } from '../src/connectors/mysql/source.js';
 import { postgresTarget } from '../src/connectors/postgres/target.js';
-import { isLosslessNumber } from '../src/core/json-values.js';
+import { asConnectorError, isRowLevelError } from '../src/connectors/mysql/errors.js';
+import { mysqlTarget } from '../src/connectors/mysql/target.js';
+import { TransientError } from '../src/connectors/errors.js';
+import { ConfigurationError } from '../src/core/errors.js';
+import { isLosslessNumber, JSON_NULL, LosslessNumber } from '../src/core/json-values.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { createMysqlDatabase, type MysqlTestDatabase } from './support/mysql-database.js';
 import { createSourceOrders, MYSQL_ORDERS_DDL, mysqlOrdersTarget, orderStream, seedOrders, sourceOrderRows, targetOrderRow } from './support/orders.js';
@@ -146,5 +151,87 @@ describe('MariaDB -> Postgres through Temporal (the MySQL source in a real run)'
     const { rows: changed } = await h.db.pool.query<{ price: string }>(`select price::text from items where id = 9223372036854775007`);
     assert.equal(changed[0]?.price, '2.0000000000');
     await h.stopWorker();
+  });
+});
+
+describe('mysql connectors, directly', () => {
+  let my: MysqlTestDatabase;
+  const ctx = { stream: 'direct', runId: 'run' };
+  before(async () => {
+    my = await createMysqlDatabase('mysql_direct');
+  });
+  after(() => my?.drop());
+
+  it('target: a key twice in one batch — the last row wins, both get its id; binary as \\x hex; zoned timestamps moved to UTC with their microseconds', async () => {
+    await my.query(`create table dup (id bigint auto_increment primary key, k varchar(20) not null unique, v varchar(20), bin varbinary(4), at datetime(6), doc json)`);
+    const target = mysqlTarget({ url: my.url, table: 'dup', key: 'k', idColumn: 'id', system: 'warehouse' });
+    try {
+      const row = (k: string, v: string, extra: Record<string, unknown> = {}) => ({ key: [k], internalId: null, op: 'create' as const, version: v, projection: { kind: 'x', fields: { k, v, ...extra } } });
+      const result = await target.upsert(
+        [
+          row('a', 'first'),
+          row('b', 'only', { bin: '\\x00ff10', at: '2026-03-01 10:00:00.123456+05:30', doc: JSON_NULL }),
+          row('a', 'last', { bin: Buffer.from([1, 2]), at: '2026-03-01T00:00:00.000001Z', doc: { n: new LosslessNumber('1.10') } }),
+        ],
+        ctx,
+      );
+      assert.deepEqual(result.rejected, []);
+      assert.equal(result.ids[0], result.ids[2], 'both rows of key a get its one id');
+      const rows = await my.query<{ k: string; v: string; bin: string; at: string; doc: string }>(`select k, v, hex(bin) as bin, at, doc from dup order by k`);
+      assert.deepEqual(rows, [
+        { k: 'a', v: 'last', bin: '0102', at: '2026-03-01 00:00:00.000001', doc: '{"n":1.10}' },
+        { k: 'b', v: 'only', bin: '00FF10', at: '2026-03-01 04:30:00.123456', doc: 'null' },
+      ]);
+      // read back by the MySQL source: binary as \x hex, JSON exact, JSON null apart from SQL NULL
+      const source = mysqlSource({ url: my.url, table: 'dup', system: 'erp' });
+      const page = await source.fetch({ shape: { stream: 'direct', key: ['k'] }, after: null, limit: 10, mode: 'full', rewind: false });
+      assert.equal(page.rows[0]?.bin, '\\x0102');
+      assert.ok(isLosslessNumber((page.rows[0]?.doc as { n: unknown }).n));
+      assert.equal(page.rows[1]?.doc, JSON_NULL);
+      await source.close();
+    } finally {
+      await target.close();
+    }
+  });
+
+  it('source: look-back re-reads a window behind the checkpoint; lag() from a DATETIME(6) checkpoint', async () => {
+    await my.query(`create table lb (id int primary key, at datetime(6) not null, seq bigint not null)`);
+    await my.query(`insert into lb values (1, '2026-01-01 00:00:00.000001', 10), (2, '2026-01-01 00:04:00', 20), (3, '2026-01-01 00:10:00', 30)`);
+    const shape = { stream: 'direct', key: ['id'] };
+    const byTime = mysqlSource({ url: my.url, table: 'lb', system: 'erp', cursor: { column: 'at', kind: 'timestamp' }, lookBack: '5 minutes' });
+    const bySeq = mysqlSource({ url: my.url, table: 'lb', system: 'erp', cursor: { column: 'seq', kind: 'sequence' }, lookBack: 15 });
+    try {
+      const all = await byTime.fetch({ shape, after: null, limit: 10, mode: 'incremental', rewind: false });
+      assert.deepEqual(all.next, { value: '2026-01-01 00:10:00.000000', key: ['3'] });
+      const again = await byTime.fetch({ shape, after: all.next, limit: 10, mode: 'incremental', rewind: true });
+      assert.deepEqual(again.rows.map((r) => r.id), [3], 'rewound 5 minutes: 00:05:00 on');
+      const plain = await byTime.fetch({ shape, after: all.next, limit: 10, mode: 'incremental', rewind: false });
+      assert.deepEqual(plain.rows, []);
+      assert.equal(byTime.lag(all.next as never, new Date('2026-01-01T00:11:00.5Z')), 60.5);
+      const seqAll = await bySeq.fetch({ shape, after: null, limit: 10, mode: 'incremental', rewind: false });
+      const seqAgain = await bySeq.fetch({ shape, after: seqAll.next, limit: 10, mode: 'incremental', rewind: true });
+      assert.deepEqual(seqAgain.rows.map((r) => r.id), [2, 3], 'rewound 15: seq 15 on');
+      assert.equal(bySeq.lag(seqAll.next as never, new Date()), null, 'a sequence tells no time');
+    } finally {
+      await byTime.close();
+      await bySeq.close();
+    }
+  });
+
+  it('errors: bad identifiers and a missing table are configuration errors; a refused connection and a deadlock are transient', async () => {
+    assert.throws(() => mysqlTarget({ url: my.url, table: 'x`; drop table y', key: 'k', system: 'w' }), ConfigurationError);
+    assert.throws(() => mysqlSource({ url: my.url, table: 'a.b.c', system: 'erp' }), ConfigurationError);
+    assert.throws(() => mysqlSource({ url: my.url, table: 't', system: 'erp', lookBack: 5 }), /needs a cursor/);
+    const missing = mysqlTarget({ url: my.url, table: 'nope', key: 'k', system: 'w' });
+    await assert.rejects(missing.check(), (err: unknown) => err instanceof ConfigurationError && /`nope` does not exist/.test(err.message));
+    await missing.close();
+    const refused = mysqlTarget({ url: 'mysql://root@127.0.0.1:1/x', table: 't', key: 'k', system: 'w' });
+    await assert.rejects(refused.check(), (err: unknown) => err instanceof TransientError);
+    await refused.close();
+    const deadlock = Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { errno: 1213, sqlState: '40001', code: 'ER_LOCK_DEADLOCK', sql: 'insert … secret values' });
+    const mapped = asConnectorError(deadlock, 'writing `t`');
+    assert.ok(mapped instanceof TransientError);
+    assert.doesNotMatch((mapped as Error).message, /secret/, 'the SQL text (record values) is not kept');
+    assert.equal(isRowLevelError(Object.assign(new Error('x'), { errno: 1366, sqlState: 'HY000' })), true);
   });
 });
