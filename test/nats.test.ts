@@ -5,6 +5,8 @@
 // Nats-Msg-Id, deletes as events, the JetStream stream created or checked.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
+import { defineStream } from '../src/config/define-stream.js';
 import { natsTarget } from '../src/connectors/nats/target.js';
 import { messageId, subjectMatches, subjectOf } from '../src/connectors/nats/messages.js';
 import { ConfigurationError } from '../src/core/errors.js';
@@ -12,6 +14,8 @@ import { JSON_NULL, LosslessNumber } from '../src/core/json-values.js';
 import { parseKey } from '../src/core/key.js';
 import type { TargetRow } from '../src/connectors/target.js';
 import { registerTargetSuite } from './conformance/target-suite.js';
+import { createHarness, type Harness } from './support/harness.js';
+import { memorySource } from './support/memory-source.js';
 import { NATS_URL, natsTestClient, type NatsTestClient } from './support/nats.js';
 
 let client: NatsTestClient;
@@ -143,5 +147,51 @@ describe('nats jetstream target: the messages', () => {
     const target = natsTarget({ servers: 'nats://127.0.0.1:1', system: 'events', jetStream: 'NOPE', connection: { reconnect: false, timeout: 500 } });
     await assert.rejects(target.upsert([row(1, 'v1', { id: 1 })], ctx), (err: unknown) => err instanceof Error && err.name === 'TransientError');
     await target.close();
+  });
+});
+
+describe('nats jetstream target in a real run: updates and mirror deletes as events', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness('nats_run');
+  });
+  after(() => h?.close());
+
+  it('a full pass publishes created, then updated for a changed record and deleted (with its last version) for a vanished one', async () => {
+    const jetStream = client.streamName('run');
+    const stream = h.name('crm.people');
+    const source = memorySource('crm', Array.from({ length: 6 }, (_, i) => ({ id: String(i + 1), name: `v1 ${i + 1}`, rev: '1' })));
+    const target = natsTarget({ servers: NATS_URL, system: 'events', jetStream, subjectPrefix: 'run' });
+    await h.startWorker([
+      defineStream({
+        name: stream,
+        source,
+        schema: z.object({ id: z.string(), name: z.string(), rev: z.string() }),
+        map: (r) => ({ kind: 'person', fields: { id: r.id, name: r.name } }),
+        target,
+        key: 'id',
+        version: 'rev',
+        batchSize: 4,
+        deletes: { mode: 'mirror', maxDeleteFraction: 0.5 },
+        retry: { maximumAttempts: 3, initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s' },
+      }),
+    ]);
+    try {
+      const first = await h.run({ stream, full: true });
+      assert.deepEqual({ ...first.counts }, { created: 6, updated: 0, skipped: 0, deleted: 0, failed: 0 });
+      source.records.splice(4, 1); // id 5 vanishes
+      Object.assign(source.records[1] as object, { name: 'v2 2', rev: '2' });
+      const second = await h.run({ stream, full: true });
+      assert.deepEqual({ ...second.counts }, { created: 0, updated: 1, skipped: 4, deleted: 1, failed: 0 });
+      const messages = await client.messages(jetStream);
+      const tail = messages.slice(6).map((m) => [m.subject.replace(`run.${stream}.`, ''), m.headers['Ferry-Key'], m.headers['Ferry-Version']]);
+      assert.deepEqual(tail, [
+        ['updated', '["2"]', '2'],
+        ['deleted', '["5"]', '1'],
+      ]);
+      assert.equal(messages.length, 8, 'nothing else: unchanged records publish nothing');
+    } finally {
+      await h.stopWorker();
+    }
   });
 });

@@ -203,6 +203,8 @@ class NatsTarget implements Target {
     }
     await Promise.all(inFlight);
     if (failures.length > 0) {
+      // The next attempt checks the JetStream stream again (it may have been deleted or edited meanwhile).
+      this.ready = undefined;
       const first = failures[0];
       if (first instanceof NatsError && first.api_error?.err_code === 10060) {
         // 10060: expected stream does not match: the subject is taken by another stream
