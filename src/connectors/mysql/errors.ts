@@ -42,8 +42,9 @@ const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDO
 /**
  * What a MySQL error means for the run: class 42/28/3D (no such table or
  * column, syntax, access denied, no database) is a ConfigurationError;
- * deadlocks and lost connections a TransientError; anything else is returned
- * as is (a row-level error, handled by the caller, or an unknown one, retried).
+ * deadlocks, lost connections and any other server error a TransientError
+ * (an upsert isolates row-level errors before it calls this); anything else
+ * is returned as is (retried as unknown).
  * Only the server's message is kept: mysql2 errors carry the SQL text (record
  * values), which must not reach Temporal history or logs.
  */
@@ -60,8 +61,9 @@ export function asConnectorError(err: unknown, context: string): unknown {
   if ((errno !== undefined && TRANSIENT_ERRNOS.has(errno)) || (code !== undefined && TRANSIENT_CODES.has(code)) || state === '40001' || state?.startsWith('08')) {
     return new TransientError(`${context}: ${code ?? ''}${code ? ' ' : ''}${errorMessage(err)}`);
   }
-  if (!isRowLevelError(err) && err instanceof Error && 'sql' in err) {
-    // an unknown server error: keep its message and codes, drop the SQL text
+  if (err instanceof Error && 'sql' in err) {
+    // any other server error (a row-level one outside an upsert, e.g. a delete held by a
+    // foreign key): retried; its message and codes kept, the SQL text dropped
     return new TransientError(`${context}: ${code ?? errno ?? ''} ${errorMessage(err)}`.replace(/\s+/g, ' '));
   }
   return err;

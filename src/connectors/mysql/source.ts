@@ -1,10 +1,10 @@
-import { ConfigurationError } from '../../core/errors.js';
+import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import { durationToMs } from '../../core/duration.js';
 import type { Cursor, RawRow } from '../../core/types.js';
 import { isKeysetCursor, lagOfKeysetCursor } from '../postgres/cursor.js';
 import type { FetchRequest, Source, SourceCapabilities, SourcePage, SourceShape } from '../source.js';
 import { requireColumns, tableColumns, typedParam, type MysqlColumn } from './catalog.js';
-import { asConnectorError } from './errors.js';
+import { asConnectorError, isRowLevelError } from './errors.js';
 import { quoteIdent, tableName } from './identifiers.js';
 import { acquireDb, query, releaseDb, type MysqlDb } from './pool.js';
 import { readRow } from './values.js';
@@ -178,6 +178,9 @@ class MysqlSource implements Source {
     try {
       rows = await query<RawRow>(this.db, text, params);
     } catch (err) {
+      if (start && isRowLevelError(err)) {
+        throw new ConfigurationError(`stream "${shape.stream}": reading ${this.table.quoted}: the checkpoint does not fit the key/cursor columns: ${errorMessage(err)}`, `reset it: ferry reset ${shape.stream}`);
+      }
       throw asConnectorError(err, `stream "${shape.stream}": reading ${this.table.quoted}`);
     }
     const json = [...columns.values()].filter((c) => c.kind === 'json').map((c) => c.name);
