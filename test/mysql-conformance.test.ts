@@ -1,6 +1,6 @@
 // The MySQL/MariaDB source and target against the shared conformance suites
 // (test/conformance/*), on the MariaDB at 127.0.0.1:3306: a DATETIME(6)
-// timestamp cursor with microsecond ties, a sequence cursor, a version cursor,
+// or TIMESTAMP(6) timestamp cursor with microsecond ties, a sequence cursor, a version cursor,
 // a snapshot source; a target deleting hard and one deleting soft.
 import { after, before } from 'node:test';
 import { randomBytes } from 'node:crypto';
@@ -18,12 +18,12 @@ after(() => my.drop());
 
 const table = (base: string) => `${base}_${randomBytes(3).toString('hex')}`;
 
-function sourceFactory(cursor: MysqlSourceOptions['cursor']) {
+function sourceFactory(cursor: MysqlSourceOptions['cursor'], timeType = 'datetime(6)') {
   return {
     async create() {
       const name = table('conf_src');
       // a tick is a microsecond: equal ticks are equal timestamps (and equal sequence/version values)
-      await my.query(`create table ${name} (id bigint primary key, name varchar(100) not null, updated_at datetime(6) not null, seq bigint not null, version int not null, key (updated_at, id), key (seq, id))`);
+      await my.query(`create table ${name} (id bigint primary key, name varchar(100) not null, updated_at ${timeType} not null, seq bigint not null, version int not null, key (updated_at, id), key (seq, id))`);
       const source = mysqlSource({ url: my.url, table: name, system: 'erp', ...(cursor ? { cursor } : {}) });
       return {
         source,
@@ -46,6 +46,7 @@ function sourceFactory(cursor: MysqlSourceOptions['cursor']) {
 }
 
 registerSourceSuite('mysql, timestamp cursor (DATETIME(6))', sourceFactory({ column: 'updated_at', kind: 'timestamp' }));
+registerSourceSuite('mysql, timestamp cursor (TIMESTAMP(6))', sourceFactory({ column: 'updated_at', kind: 'timestamp' }, 'timestamp(6)'));
 registerSourceSuite('mysql, sequence cursor', sourceFactory({ column: 'seq', kind: 'sequence' }));
 registerSourceSuite('mysql, version cursor', sourceFactory({ column: 'version', kind: 'version' }));
 registerSourceSuite('mysql, snapshot (no cursor)', sourceFactory(undefined));
