@@ -36,3 +36,6 @@ export {
 export { defineExchange, type ExchangeOptions, type EntityOptions, type LineOptions, type ConflictPolicyName } from './exchange/define-exchange.js';
 export type { ExchangeConfig, PeripheralNodeConfig } from './exchange/runtime.js';
 export type { ConflictContext, CustomResolver, EntityDoc } from './exchange/policies.js';
+export { mysqlSource, type MysqlSourceOptions, type MysqlCursor } from './connectors/mysql/source.js';
+export { mysqlTarget, type MysqlTargetOptions } from './connectors/mysql/target.js';
+export { natsTarget, NATS_HEADERS, type NatsTargetOptions } from './connectors/nats/target.js';
