@@ -347,6 +347,11 @@ export function renderReport(results: BenchResults, notes?: string): string {
     p(notes.trim());
     p();
   }
+  p('## Other benchmarks');
+  p();
+  p('- [EXCHANGE-REPORT.md](EXCHANGE-REPORT.md): exchange plans, 10,000 changes in one handshake and a 100,000-change backlog (`npx tsx bench/exchange.ts`).');
+  p('- [CONNECTORS-REPORT.md](CONNECTORS-REPORT.md): Postgres → MariaDB 10,000-changed-row incremental, HTTP source records/s (`bench/http-source.ts`).');
+  p();
   return out.join('\n');
 }
 
