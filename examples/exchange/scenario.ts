@@ -10,6 +10,7 @@
 // same steps as a Temporal workflow (see ferry.config.ts beside this file).
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { survivesCutConnections } from '../../src/connectors/postgres/pool.js';
 import { addNode } from '../../src/exchange/nodes.js';
 import { exchangeRounds, initPeripheral, type PeripheralEndpoint } from '../../src/exchange/peripheral.js';
 import { installExchange } from '../../src/exchange/schema.js';
@@ -55,7 +56,7 @@ export async function exchangeScenario({ say, check }: ScenarioOutput, keep = pr
       await c.query(`create database ${db}`);
     }
   });
-  const pools = Object.fromEntries(Object.entries(names).map(([k, db]) => [k, new pg.Pool({ connectionString: `${base}/${db}`, max: 4 })])) as Record<keyof typeof names, pg.Pool>;
+  const pools = Object.fromEntries(Object.entries(names).map(([k, db]) => [k, survivesCutConnections(new pg.Pool({ connectionString: `${base}/${db}`, max: 4 }))])) as Record<keyof typeof names, pg.Pool>;
   const server = { close: async () => undefined, url: '' };
   try {
     for (const pool of Object.values(pools)) await pool.query(TABLES_SQL);

@@ -48,13 +48,13 @@ export default defineExample({
           `select concat_ws('|', id, customer, status, total, jsonb_array_length(lines), (lines)::text, to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')) as r from ${ORDERS_TABLE} order by id`,
         );
         const [facts] = await warehouse.conn.query(
-          `select concat_ws('|', order_id, customer, status, total, line_count, json_extract(lines, '$'), source_updated_at) as r from ${WAREHOUSE_DB}.${WAREHOUSE_TABLE} order by order_id`,
+          `select concat_ws('|', order_id, customer, status, total, line_count, json_extract(order_lines, '$'), source_updated_at) as r from ${WAREHOUSE_DB}.${WAREHOUSE_TABLE} order by order_id`,
         );
         const rows = (facts as { r: string }[]).map((f) => f.r);
-        // JSON text differs only in spacing between the two servers: compare it parsed
+        // JSON is compared as a value: the servers space it differently, and jsonb orders the keys
         const norm = (r: string) => {
           const parts = r.split('|');
-          parts[5] = JSON.stringify(JSON.parse(parts[5] ?? 'null'));
+          parts[5] = JSON.stringify(JSON.parse(parts[5] ?? 'null', (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v)));
           return parts.join('|');
         };
         const a = shop.rows.map((x) => norm(x.r));

@@ -35,7 +35,7 @@ export const warehouse = defineStream({
   schema: order,
   map: (o) => ({
     kind: 'fact_order',
-    fields: { order_id: o.id, customer: o.customer, status: o.status, total: o.total, line_count: o.lines.length, lines: o.lines, source_updated_at: o.updated_at },
+    fields: { order_id: o.id, customer: o.customer, status: o.status, total: o.total, line_count: o.lines.length, order_lines: o.lines, source_updated_at: o.updated_at },
   }),
   target: mysqlTarget({ url: env('ORDERS_WAREHOUSE_URL', 'mysql://root@127.0.0.1:3306/ferry_orders'), table: WAREHOUSE_TABLE, key: 'order_id', system: 'warehouse' }),
   key: 'id',

@@ -41,16 +41,21 @@ export function warehouseUrl(database: string): string {
 export async function createWarehouse(database: string): Promise<{ conn: mysql.Connection; drop: () => Promise<void> }> {
   const server = process.env.FERRY_EXAMPLE_MYSQL ?? 'mysql://root@127.0.0.1:3306';
   const conn = await mysql.createConnection({ uri: server, multipleStatements: true, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
-  await conn.query(`drop database if exists \`${database}\`; create database \`${database}\`; use \`${database}\`;
+  await conn
+    .query(`drop database if exists \`${database}\`; create database \`${database}\`; use \`${database}\`;
     create table ${WAREHOUSE_TABLE} (
       order_id bigint primary key,
       customer varchar(100) not null,
       status varchar(20) not null,
       total decimal(14, 2) not null,
       line_count int not null,
-      lines json not null,
+      order_lines json not null,
       source_updated_at datetime(6) not null
-    )`);
+    )`)
+    .catch(async (err: unknown) => {
+      await conn.end();
+      throw err;
+    });
   return {
     conn,
     drop: async () => {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import pg from 'pg';
+import { survivesCutConnections } from '../../src/connectors/postgres/pool.js';
 import type { ExampleContext, ExampleDefinition } from './define-example.js';
 
 const examplesDir = fileURLToPath(new URL('..', import.meta.url));
@@ -47,7 +48,8 @@ class Databases {
       await admin.end();
     }
     const url = ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
-    const db = new pg.Pool({ connectionString: url, max: 4 });
+    // the drop at the end cuts idle connections: heard, not fatal
+    const db = survivesCutConnections(new pg.Pool({ connectionString: url, max: 4 }));
     this.made.push({ name, pool: db });
     return { url, db };
   }
@@ -134,5 +136,6 @@ if (!name) {
   process.stderr.write(`unknown example "${name}"; known: ${exampleNames().join(', ')}\n`);
   process.exitCode = 2;
 } else {
-  process.exitCode = await run(name);
+  // one exit point: a connection a failed example left open must not keep the process alive
+  process.exit(await run(name));
 }

@@ -7,9 +7,10 @@ import { exactTypes } from './read-values.js';
  * worker; heard, the broken client is discarded, the statement in flight (if
  * any) fails on its own, and the activity's retry runs on a fresh connection.
  */
-export function survivesCutConnections(pool: pg.Pool): void {
+export function survivesCutConnections(pool: pg.Pool): pg.Pool {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 const pools = new Map<string, { pool: pg.Pool; users: number }>();
