@@ -41,12 +41,13 @@ function refused(overrides: Record<string, unknown>, message: RegExp): void {
 describe('configuration errors', () => {
   describe('defineStream names the stream and the field at fault', () => {
     it('batchSize', () => {
-      refused({ batchSize: 0 }, /^stream "cfg\.customers": field "batchSize": .*>=1/);
+      refused({ batchSize: 0 }, /^stream "cfg\.customers": field "batchSize": .*>=1 \(got 0\)$/);
       refused({ batchSize: 2.5 }, /^stream "cfg\.customers": field "batchSize": .*expected int\b/);
       refused({ batchSize: '10' }, /^stream "cfg\.customers": field "batchSize": .*number/);
     });
     it('key', () => {
       refused({ key: 'bad key' }, /^stream "cfg\.customers": field "key": must be a field name, or a dotted path/);
+      refused({ key: 'a" --' }, /^stream "cfg\.customers": field "key": must be a field name.* \(got "a\\" --"\)$/);
       refused({ key: [] }, /^stream "cfg\.customers": field "key"/);
       refused({ key: ['id', 'customer..id'] }, /^stream "cfg\.customers": field "key\.1": must be a field name, or a dotted path/);
       assert.deepEqual(defineStream(options({ key: ['customer.id', 'line'] })).resolved.shape.key, ['customer.id', 'line'], 'a nested key path is fine');

@@ -148,9 +148,17 @@ const streamOptionsSchema = z.object({
   direction: z.enum(['import', 'export']).optional(),
 });
 
+/** The bad value itself, quoted, when it is a short plain value (stream options hold no secrets; objects are not shown). */
+function quotedInput(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  if (typeof input !== 'string' && typeof input !== 'number' && typeof input !== 'boolean') return '';
+  const text = JSON.stringify(input);
+  return ` (got ${text.length > 60 ? `${text.slice(0, 57)}…` : text})`;
+}
+
 function describeIssues(stream: string, error: z.ZodError): string {
   return error.issues
-    .map((issue) => `stream "${stream}": field "${issue.path.join('.') || '(root)'}": ${issue.message}`)
+    .map((issue) => `stream "${stream}": field "${issue.path.join('.') || '(root)'}": ${issue.message}${quotedInput(issue)}`)
     .join('; ');
 }
 
@@ -158,7 +166,7 @@ function describeIssues(stream: string, error: z.ZodError): string {
 export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): StreamDefinition {
   const name = typeof options?.name === 'string' ? options.name : '(unnamed)';
   refuseMovedFields(name, options as unknown as Record<string, unknown>);
-  const parsed = streamOptionsSchema.safeParse(options);
+  const parsed = streamOptionsSchema.safeParse(options, { reportInput: true });
   if (!parsed.success) throw new ConfigurationError(describeIssues(name, parsed.error));
   const o = parsed.data;
   const source = options.source;
