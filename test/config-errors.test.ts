@@ -45,6 +45,10 @@ describe('configuration errors', () => {
       refused({ batchSize: 2.5 }, /^stream "cfg\.customers": field "batchSize": .*expected int\b/);
       refused({ batchSize: '10' }, /^stream "cfg\.customers": field "batchSize": .*number/);
     });
+    it('timeouts and retry intervals: one duration grammar, checked here and not inside a workflow', () => {
+      refused({ timeouts: { activity: '10 fortnights' } }, /^stream "cfg\.customers": field "timeouts\.activity": must be a duration such as '30s'.* \(got "10 fortnights"\)$/);
+      refused({ retry: { initialInterval: 'soon' } }, /^stream "cfg\.customers": field "retry\.initialInterval": must be a duration/);
+    });
     it('key', () => {
       refused({ key: 'bad key' }, /^stream "cfg\.customers": field "key": must be a field name, or a dotted path/);
       refused({ key: 'a" --' }, /^stream "cfg\.customers": field "key": must be a field name.* \(got "a\\" --"\)$/);

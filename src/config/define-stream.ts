@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationToMs } from '../core/duration.js';
 import { ConfigurationError } from '../core/errors.js';
 import type { Projection } from '../core/types.js';
 import type { VersionRule } from '../core/version.js';
@@ -105,7 +106,11 @@ export function isStreamDefinition(value: unknown): value is StreamDefinition {
 
 /** A field of the record, or a dotted path to a nested one (`customer.id`). */
 const fieldPath = z.string().regex(/^[^.\s]+(\.[^.\s]+)*$/, "must be a field name, or a dotted path to a nested field such as 'customer.id'");
-const duration = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*[a-z]*$/i, "must look like '30s' or '5 minutes'")]);
+/** One duration grammar (core/duration.ts, a subset of what Temporal reads): refused here, not inside a workflow. */
+const duration = z.union([
+  z.number().int().positive(),
+  z.string().refine((v) => durationToMs(v) !== undefined, "must be a duration such as '30s', '5 minutes', '1.5h' or '2d' (units: ms, s, m, h, d, w)"),
+]);
 const hasMethods = (...names: string[]) =>
   z.custom<object>(
     (v) => typeof v === 'object' && v !== null && names.every((n) => typeof (v as Record<string, unknown>)[n] === 'function'),
