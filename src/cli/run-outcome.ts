@@ -4,7 +4,8 @@
  * cancellation throws, so its counts come from its run row, which the
  * workflow writes before it ends (guarantee 8).
  */
-import { CancelledFailure, TerminatedFailure, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { failedRunReason, failedRunStatus } from './start-workflow.js';
 import type { RunCounts, RunRowMode, RunStatus } from '../core/types.js';
 import type { StateDb } from '../state/db.js';
 import { getRun, recentRuns } from '../state/runs.js';
@@ -38,11 +39,6 @@ export function exitCodeOf(status: RunOutcome['status']): ExitCodeValue {
   }
 }
 
-/** The cause's message: "stream x failed: <why>" rather than "Workflow execution failed". */
-function failureText(err: WorkflowFailedError): string {
-  return err.cause?.message ?? err.message;
-}
-
 /**
  * Waits for the run behind `handle` to end and tells how. `runIdHint` is the
  * ferry run id when known (from the progress query); otherwise the stream's
@@ -53,10 +49,10 @@ export async function awaitOutcome(handle: WorkflowHandle, stream: string, db: S
     return (await handle.result()) as RunSummary;
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
-    const cancelled = err.cause instanceof CancelledFailure;
+    const cancelled = failedRunStatus(err) === 'cancelled';
     const hinted = runIdHint();
     const row = hinted ? await getRun(db, hinted) : (await recentRuns(db, stream, 1))[0];
-    const failedBecause = err.cause instanceof TerminatedFailure ? `terminated: ${failureText(err)}` : failureText(err);
+    const failedBecause = failedRunReason(err);
     // a row still 'running' belongs to a run that ended without writing it (terminated)
     if (!row || row.status === 'running') {
       return {

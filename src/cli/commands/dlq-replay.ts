@@ -1,4 +1,5 @@
-import { CancelledFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { failedRunReason, failedRunStatus, startOrRefuse } from '../start-workflow.js';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { formatCounts } from '../../core/types.js';
@@ -69,16 +70,16 @@ export function dlqReplayCommand(ctx: CliContext): Command {
         reports.push(report);
         if (count === 0) continue;
         const input: ReplayDeadLettersInput = { stream: selection.stream, ...(selection.ids ? { ids: [...selection.ids] } : {}) };
-        try {
-          const handle = await client.workflow.start<typeof replayDeadLetters>('replayDeadLetters', {
-            workflowId: streamWorkflowId(selection.stream),
-            taskQueue: ctx.settings.taskQueue,
-            args: [input],
-          });
+        const started = await startOrRefuse<typeof replayDeadLetters>(client, 'replayDeadLetters', {
+          workflowId: streamWorkflowId(selection.stream),
+          taskQueue: ctx.settings.taskQueue,
+          args: [input],
+        });
+        if ('handle' in started) {
+          const { handle } = started;
           Object.assign(report, { outcome: 'started', workflowId: handle.workflowId, workflowRunId: handle.firstExecutionRunId });
           handles.set(report, handle);
-        } catch (err) {
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        } else {
           const running = await runningOf(client, selection.stream).catch(() => undefined);
           report.outcome = 'refused';
           report.message =
@@ -96,8 +97,8 @@ export function dlqReplayCommand(ctx: CliContext): Command {
               report.stillFailing = await deadLettersOfRun(db, report.summary.runId);
             } catch (err) {
               if (!(err instanceof WorkflowFailedError)) throw err;
-              report.outcome = err.cause instanceof CancelledFailure ? 'cancelled' : 'failed';
-              report.message = `replay of ${report.stream} ${report.outcome}: ${err.cause?.message ?? err.message}`;
+              report.outcome = failedRunStatus(err);
+              report.message = `replay of ${report.stream} ${report.outcome}: ${failedRunReason(err)}`;
             }
           }),
         );

@@ -1,4 +1,5 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowFailedError } from '@temporalio/client';
+import { failedRunReason, failedRunStatus, startOrRefuse } from '../start-workflow.js';
 import { Command } from 'commander';
 import { z } from 'zod';
 import type { exchangeNode } from '../../workflows/exchange.js';
@@ -31,17 +32,13 @@ export function exchangeRunCommand(ctx: CliContext): Command {
       (await ctx.exchange()).peripheralPool(node); // an unknown node fails here, before Temporal
       const client = await ctx.client();
       const workflowId = exchangeRunName(node);
-      let handle;
-      try {
-        handle = await client.workflow.start<typeof exchangeNode>('exchangeNode', {
-          workflowId,
-          taskQueue: ctx.settings.taskQueue,
-          args: [{ node, ...(options.maxRounds ? { maxRounds: options.maxRounds } : {}) }],
-        });
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) throw new CliExit(ExitCode.alreadyRunning, `node "${node}" is already exchanging (workflow ${workflowId}): wait for it, or see ferry exchange status`);
-        throw err;
-      }
+      const started = await startOrRefuse<typeof exchangeNode>(client, 'exchangeNode', {
+        workflowId,
+        taskQueue: ctx.settings.taskQueue,
+        args: [{ node, ...(options.maxRounds ? { maxRounds: options.maxRounds } : {}) }],
+      });
+      if ('refused' in started) throw new CliExit(ExitCode.alreadyRunning, `node "${node}" is already exchanging (workflow ${workflowId}, run ${started.refused.runningRunId ?? 'unknown'}): wait for it, or see ferry exchange status`);
+      const { handle } = started;
       if (!options.wait) {
         if (options.json) printJson({ node, workflowId, workflowRunId: handle.firstExecutionRunId, started: true });
         else process.stdout.write(`started the exchange of ${node} (workflow ${workflowId}); see ferry exchange status\n`);
@@ -51,9 +48,11 @@ export function exchangeRunCommand(ctx: CliContext): Command {
       try {
         summary = await handle.result();
       } catch (err) {
-        const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-        if (options.json) printJson({ node, workflowId, status: 'failed', error: cause });
-        throw new CliExit(ExitCode.runFailed, `exchange ${node}: failed — ${cause}`);
+        if (!(err instanceof WorkflowFailedError)) throw err;
+        const status = failedRunStatus(err);
+        const cause = failedRunReason(err);
+        if (options.json) printJson({ node, workflowId, status, error: cause });
+        throw new CliExit(status === 'cancelled' ? ExitCode.runCancelled : ExitCode.runFailed, `exchange ${node}: ${status} — ${cause}`);
       }
       if (options.json) printJson(summary);
       else printSummary(summary);

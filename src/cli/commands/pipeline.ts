@@ -1,4 +1,5 @@
-import { CancelledFailure, TerminatedFailure, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { failedRunReason, failedRunStatus, startOrRefuse } from '../start-workflow.js';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { formatCounts } from '../../core/types.js';
@@ -82,16 +83,11 @@ function runCommand(ctx: CliContext): Command {
       (await ctx.streams()).pipeline(name);
       const client = await ctx.client();
       const workflowId = pipelineWorkflowId(name);
-      let handle: WorkflowHandle<typeof runPipeline> & { firstExecutionRunId: string };
-      try {
-        handle = await client.workflow.start<typeof runPipeline>('runPipeline', { workflowId, taskQueue: ctx.settings.taskQueue, args: [{ pipeline: name, trigger: 'manual' }] });
-      } catch (err) {
-        if (err instanceof WorkflowExecutionAlreadyStartedError) {
-          const running = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
-          throw new CliExit(ExitCode.alreadyRunning, `pipeline "${name}" is already running (workflow id "${workflowId}", run ${running?.runId ?? 'unknown'}); wait for it, or see it in the Temporal Web UI`);
-        }
-        throw err;
+      const started = await startOrRefuse<typeof runPipeline>(client, 'runPipeline', { workflowId, taskQueue: ctx.settings.taskQueue, args: [{ pipeline: name, trigger: 'manual' }] });
+      if ('refused' in started) {
+        throw new CliExit(ExitCode.alreadyRunning, `pipeline "${name}" is already running (workflow id "${workflowId}", run ${started.refused.runningRunId ?? 'unknown'}); wait for it, or see it in the Temporal Web UI`);
       }
+      const { handle } = started;
       const runId = handle.firstExecutionRunId;
       if (!options.wait) {
         if (options.json) printJson({ pipeline: name, workflowId, workflowRunId: runId, runId, started: true });
@@ -107,8 +103,8 @@ function runCommand(ctx: CliContext): Command {
         if (!(err instanceof WorkflowFailedError)) throw err;
         // A failed or cancelled pipeline throws; its row says what each step did.
         const row = await getPipelineRun(ctx.db(), runId);
-        const status: PipelineStatus = err.cause instanceof CancelledFailure || err.cause instanceof TerminatedFailure ? 'cancelled' : 'failed';
-        report = row ? { ...fromRow(row), status: row.status === 'running' ? status : (row.status as PipelineStatus) } : { runId, pipeline: name, workflowId, status, error: err.cause?.message ?? err.message, steps: [] };
+        const status: PipelineStatus = failedRunStatus(err);
+        report = row ? { ...fromRow(row), status: row.status === 'running' ? status : (row.status as PipelineStatus) } : { runId, pipeline: name, workflowId, status, error: failedRunReason(err), steps: [] };
       } finally {
         stopWatching();
       }

@@ -1,4 +1,5 @@
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { startOrRefuse } from '../start-workflow.js';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import type { ResolvedStream } from '../../config/define-stream.js';
@@ -46,16 +47,9 @@ function worse(a: ExitCodeValue, b: ExitCodeValue): ExitCodeValue {
 async function startRun(client: Client, taskQueue: string, stream: string, options: RunOptions): Promise<WorkflowHandle<typeof syncStream> & { firstExecutionRunId: string }> {
   const batchSize = options.batchSize ?? options.chunkSize;
   const input: SyncStreamInput = { stream, full: options.full, ...(batchSize ? { batchSize } : {}) };
-  const workflowId = streamWorkflowId(stream);
-  try {
-    return await client.workflow.start<typeof syncStream>('syncStream', { workflowId, taskQueue, args: [input] });
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      const running = await client.workflow.getHandle(workflowId).describe().catch(() => undefined);
-      throw new CliExit(ExitCode.alreadyRunning, new StreamAlreadyRunningError(stream, running?.runId).message);
-    }
-    throw err;
-  }
+  const started = await startOrRefuse<typeof syncStream>(client, 'syncStream', { workflowId: streamWorkflowId(stream), taskQueue, args: [input] });
+  if ('refused' in started) throw new CliExit(ExitCode.alreadyRunning, new StreamAlreadyRunningError(stream, started.refused.runningRunId).message);
+  return started.handle;
 }
 
 function printOutcome(o: RunOutcome): void {
