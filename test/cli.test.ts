@@ -9,7 +9,7 @@ import { StreamRegistry } from '../src/config/load-config.js';
 import { streamsToRun } from '../src/config/pairs.js';
 import { ConfigurationError } from '../src/core/errors.js';
 import { renderTable } from '../src/cli/table.js';
-import { parsePgTimestamp } from '../src/connectors/postgres/cursor.js';
+import { parsePgTimestamp } from '../src/connectors/keyset-cursor.js';
 import { scheduleIdOf } from '../src/workflows/ids.js';
 import { startCli, cli } from './support/cli-process.js';
 import { cliStreamKeys, cliStreamNames, cliStreams, cliTables, type CliStreamKey } from './support/cli-streams.js';

@@ -6,7 +6,7 @@ import { StreamRegistry } from '../src/config/load-config.js';
 import { ConfigurationError } from '../src/core/errors.js';
 import { METRIC } from '../src/metrics/names.js';
 import { installSdkMetrics, metricsSettings } from '../src/metrics/settings.js';
-import { parsePgTimestamp } from '../src/connectors/postgres/cursor.js';
+import { parsePgTimestamp } from '../src/connectors/keyset-cursor.js';
 import { startMetricsServer } from '../src/metrics/server.js';
 import { readStreamStates } from '../src/metrics/stream-state.js';
 import { finishRun } from '../src/state/runs.js';

@@ -3,6 +3,7 @@
  * activities: node codes, packet numbers and counts — never entity data or
  * tokens (packets stay in the node's database: outbox and inbox). Types only.
  */
+import type { ApplyStats } from '../exchange/packets.js';
 import type { RunCounts, RunMode, RunStatus } from '../core/types.js';
 
 export interface ExchangeNodeInput {
@@ -56,13 +57,7 @@ export interface SentPacket {
   replyEntities: number;
 }
 
-export interface AppliedPacket {
-  entities: number;
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  deleted: number;
-  conflicts: number;
+export interface AppliedPacket extends ApplyStats {
   alreadyApplied: boolean;
 }
 

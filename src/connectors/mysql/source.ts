@@ -1,7 +1,7 @@
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import { durationToMs } from '../../core/duration.js';
 import type { Cursor, RawRow } from '../../core/types.js';
-import { isKeysetCursor, lagOfKeysetCursor } from '../postgres/cursor.js';
+import { isKeysetCursor, lagOfKeysetCursor } from '../keyset-cursor.js';
 import type { FetchRequest, Source, SourceCapabilities, SourcePage, SourceShape } from '../source.js';
 import { requireColumns, tableColumns, typedParam, type MysqlColumn } from './catalog.js';
 import { asConnectorError, isRowLevelError } from './errors.js';

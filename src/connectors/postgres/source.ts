@@ -3,7 +3,7 @@ import { ConfigurationError } from '../../core/errors.js';
 import type { Cursor, RawRow } from '../../core/types.js';
 import type { FetchRequest, Source, SourceCapabilities, SourcePage, SourceShape } from '../source.js';
 import { requireColumns, tableColumns } from './catalog.js';
-import { isKeysetCursor, lagOfKeysetCursor } from './cursor.js';
+import { isKeysetCursor, lagOfKeysetCursor } from '../keyset-cursor.js';
 import { asConfigurationError } from './errors.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
 import { acquirePool, releasePool } from './pool.js';

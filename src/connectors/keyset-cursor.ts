@@ -1,9 +1,10 @@
-import type { Cursor } from '../../core/types.js';
+import type { Cursor } from '../core/types.js';
 
 /**
- * The Postgres source's checkpoint: the cursor column's value (as the server
- * prints it, null without a cursor column) and the key after which to
- * continue. Private to this folder: the engine stores it and hands it back.
+ * The checkpoint of the SQL sources (Postgres, MySQL/MariaDB): the cursor
+ * column's value (as the server prints it, null without a cursor column) and
+ * the key after which to continue. The sources' own shape: the engine stores
+ * it and hands it back.
  */
 export interface KeysetCursor {
   value: string | null;
