@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RunCounts } from '../core/types.js';
 import type { StateDb } from '../state/db.js';
 import { FINISHED_STATUSES, METRIC, RECORD_OUTCOMES } from './names.js';
+import { readAwaitingApprovals } from '../state/delete-approvals.js';
 import { readStreamStates, type StreamRef, type StreamState } from './stream-state.js';
 
 /** A run that has just been closed: what the counters add. */
@@ -88,6 +89,17 @@ export class FerryMetrics implements RunMetrics {
       'Seconds since the point the target is known to be synced up to: the time the checkpoint tells (its source reads it, e.g. a timestamp cursor), else the checkpoint write time (or the last successful run start for streams without checkpoint)',
       (s) => s.lagSeconds,
     );
+    const awaiting: Gauge<'stream'> = new Gauge({
+      name: METRIC.awaitingApproval,
+      help: 'A run waits for a person to approve or reject a mirror-delete above the guard; the value is the share of known records it would delete',
+      labelNames: ['stream'],
+      registers,
+      collect: async () => {
+        awaiting.reset();
+        const pending = await readAwaitingApprovals(options.db, options.streams.map((s) => s.name)).catch(() => []);
+        for (const p of pending) awaiting.set({ stream: p.stream }, p.share);
+      },
+    });
     const up: Gauge = new Gauge({
       name: METRIC.stateStoreUp,
       help: '1 when this scrape could read the state store, else 0',
