@@ -136,20 +136,18 @@ describe('decisions a person makes: dry run, reset --to, mirror-delete approval'
     return h.start({ stream: name(c), full: true });
   }
 
-  async function awaitingApproval(c: OpsCase) {
-    return waitFor(`${name(c)} awaiting approval`, async () => {
-      const status = await ferry(['status', name(c)]);
-      return /awaiting approval: mirror-delete would delete 6 of 10 known records \(60%; guard 50%\)/.test(status.stdout) && status.stdout;
-    }, 60_000, 200);
+  /** Waits until the run asks for a decision (the query; the CLI is asked once, below). */
+  async function awaitingApproval(handle: Awaited<ReturnType<typeof tripGuard>>) {
+    return waitFor('the run awaiting approval', async () => (await handle.query(deleteApprovalQuery).catch(() => null)) ?? undefined, 60_000, 200);
   }
 
   it('approve: a run above the guard waits, shows what it would delete, and deletes once approved', async () => {
     const handle = await tripGuard('approve');
-    const status = await awaitingApproval('approve');
+    const pending = await awaitingApproval(handle);
+    const { stdout: status } = await ferry(['status', name('approve')]);
+    assert.match(status, /awaiting approval: mirror-delete would delete 6 of 10 known records \(60%; guard 50%\)/);
     assert.match(status, /running now: awaiting approval/);
     assert.match(status, /ferry approve .*\.approve \| ferry reject/);
-    const pending = await handle.query(deleteApprovalQuery);
-    assert.ok(pending);
     assert.equal(pending.share, 0.6);
     assert.deepEqual([...pending.sample].sort(), keys([5, 6, 7, 8, 9, 10]));
     // what the Web UI shows as the run's current details
@@ -166,7 +164,7 @@ describe('decisions a person makes: dry run, reset --to, mirror-delete approval'
     assert.equal(summary.counts.deleted, 6);
     assert.match(summary.message ?? '', /approved by alice: 6 deleted/);
     assert.deepEqual(await targetRows(h.db.pool, 'dst_customers_approve'), (await sourceRows(h.db.pool, 'src_customers_approve')).map((r) => r));
-    assert.doesNotMatch(await metrics.metrics(), new RegExp(`${METRIC.awaitingApproval}\\{`), 'the gauge is gone once decided');
+    assert.match(await metrics.metrics(), new RegExp(`${METRIC.awaitingApproval}\\{stream="[^"]+"\\} 0\n`), 'back to 0 once decided');
     const again = await ferry(['approve', name('approve')]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /is not awaiting approval/);
@@ -174,7 +172,7 @@ describe('decisions a person makes: dry run, reset --to, mirror-delete approval'
 
   it('reject: the run skips the delete and ends with a warning', async () => {
     const handle = await tripGuard('reject');
-    await awaitingApproval('reject');
+    await awaitingApproval(handle);
     const rejected = await ferry(['reject', name('reject'), '--by', 'bob']);
     assert.equal(rejected.code, 0, rejected.stderr);
     const summary = (await handle.result()) as RunSummary;

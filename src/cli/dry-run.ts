@@ -25,6 +25,8 @@ export function formatDryRun(r: DryRunOutput): string {
   const lines = [`${r.stream}: dry run (${r.mode}${r.from !== null ? ` after ${JSON.stringify(r.from)}` : ''}), ${r.records} records in ${r.batches} batches — nothing was written`];
   lines.push(`  would: ${formatCounts(r.counts)}`);
   for (const outcome of ['created', 'updated', 'skipped', 'deleted', 'failed'] as const) {
+    // keys the guard would keep are listed below, not as deleted
+    if (outcome === 'deleted' && r.deletes?.guardTrips) continue;
     if (r.samples[outcome].length) lines.push(`  ${outcome}: ${r.samples[outcome].join(', ')}${r.samples[outcome].length < r.counts[outcome] ? ', …' : ''}`);
   }
   const d = r.deletes;

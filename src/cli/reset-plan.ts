@@ -75,6 +75,9 @@ export async function countRowsAfter(stream: ResolvedStream, after: Cursor): Pro
 }
 
 export async function planReset(stream: ResolvedStream, to: string, current: Checkpoint | undefined): Promise<ResetPlan> {
+  if (!stream.plan.incremental) {
+    throw new ConfigurationError(`stream "${stream.name}": every run is a complete pass (no checkpoint), so there is no point to go back to`, `just run it: ferry run ${stream.name}`);
+  }
   const { cursor, basis } = cursorFor(stream, to, current);
   const [rowsAfterNext, rowsAfterCurrent] = await Promise.all([countRowsAfter(stream, cursor), current ? countRowsAfter(stream, current.cursor) : Promise.resolve(null)]);
   return {

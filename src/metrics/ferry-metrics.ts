@@ -91,13 +91,17 @@ export class FerryMetrics implements RunMetrics {
     );
     const awaiting: Gauge<'stream'> = new Gauge({
       name: METRIC.awaitingApproval,
-      help: 'A run waits for a person to approve or reject a mirror-delete above the guard; the value is the share of known records it would delete',
+      help: 'A run waits for a person to approve or reject a mirror-delete above the guard: the share of known records it would delete (0: nothing waits)',
       labelNames: ['stream'],
       registers,
       collect: async () => {
         awaiting.reset();
-        const pending = await readAwaitingApprovals(options.db, options.streams.map((s) => s.name)).catch(() => []);
-        for (const p of pending) awaiting.set({ stream: p.stream }, p.share);
+        const names = options.streams.map((s) => s.name);
+        // left out of a scrape that cannot read the state store, like the other state gauges
+        const pending = await readAwaitingApprovals(options.db, names).catch(() => undefined);
+        if (!pending) return;
+        const share = new Map(pending.map((p) => [p.stream, p.share]));
+        for (const stream of names) awaiting.set({ stream }, share.get(stream) ?? 0);
       },
     });
     const up: Gauge = new Gauge({

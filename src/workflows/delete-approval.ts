@@ -53,6 +53,9 @@ export async function mirrorDeleteStep(acts: RunActivities, plan: StreamPlan, ru
     // Only a decision for this run, while it waits: a stale or early signal changes nothing.
     if (waiting && decision === undefined && d.runId === runId) decision = { approved, by: d.by };
   };
+  // The state store first: once the query answers, `ferry status` and /metrics say so too.
+  // (A signal sent before its handler exists is buffered by Temporal and delivered at setHandler.)
+  await acts.markAwaitingApproval({ stream: plan.stream, runId, pending });
   setHandler(approveDeleteSignal, decide(true));
   setHandler(rejectDeleteSignal, decide(false));
   setHandler(deleteApprovalQuery, () => (waiting ? pending : null));
@@ -64,7 +67,6 @@ export async function mirrorDeleteStep(acts: RunActivities, plan: StreamPlan, ru
       `Sample keys: ${guard.sample.join(', ')}\n\n` +
       `\`ferry approve ${plan.stream}\` or \`ferry reject ${plan.stream}\` before ${pending.until}; without an answer the delete is skipped.`,
   );
-  await acts.markAwaitingApproval({ stream: plan.stream, runId, pending });
   try {
     await condition(() => decision !== undefined, awaitApprovalMs);
   } finally {
