@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
+import { defineStream, type GuardTripPolicy } from '../src/config/define-stream.js';
+import { ConfigurationError } from '../src/core/errors.js';
 import { serializeKey } from '../src/core/key.js';
 import { FerryMetrics } from '../src/metrics/ferry-metrics.js';
 import { METRIC } from '../src/metrics/names.js';
@@ -54,6 +56,18 @@ describe('decisions a person makes: dry run, reset --to, mirror-delete approval'
       staging: await q(`select batch_id from ferry_staging where stream = $1`),
     };
   }
+
+  it("onGuardTrip is checked by defineStream: a bad duration names the field; '2h' is kept in milliseconds", () => {
+    const { source, target, schema, name: streamName } = opsStreams(prefix, h.db.url)[0]!.resolved;
+    const options = (onGuardTrip: unknown) => ({ name: streamName, source, target, schema, key: 'id', deletes: { mode: 'mirror' as const, onGuardTrip: onGuardTrip as GuardTripPolicy } });
+    assert.throws(() => defineStream(options({ await: '10 fortnights' })), (err: Error) => {
+      assert.ok(err instanceof ConfigurationError);
+      assert.match(err.message, /field "deletes\.onGuardTrip\.await": must be a duration .* \(got "10 fortnights"\)/);
+      return true;
+    });
+    assert.equal(defineStream(options({ await: '2h' })).resolved.plan.deletes.awaitApprovalMs, 7_200_000);
+    assert.equal(defineStream(options('skip')).resolved.plan.deletes.awaitApprovalMs, undefined);
+  });
 
   it('dry run: exact counts and sample keys; writes nothing', async () => {
     const { pool } = h.db;
