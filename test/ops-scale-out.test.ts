@@ -4,7 +4,7 @@
 // every record is counted once, and the histories show activities started by
 // all three workers (the killed one before its death, only the others after).
 //
-// 3 x 50,000 rows by default (FERRY_SCALE_ROWS per stream to change it). Worker
+// 3 x 40,000 rows by default (FERRY_SCALE_ROWS per stream to change it). Worker
 // output goes to .ferry/scale-out-workers-<database>.log.
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { scaleOutStreamName, scaleOutTables } from './support/scale-out-streams.
 import { waitFor, withoutTestRunnerEnv, WorkerChildren } from './support/worker-children.js';
 
 const STREAMS = 3;
-const ROWS = Number(process.env.FERRY_SCALE_ROWS ?? 50_000);
+const ROWS = Number(process.env.FERRY_SCALE_ROWS ?? 40_000);
 const BATCH = 2_000;
 const WORKERS = 3;
 
