@@ -52,7 +52,6 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, ms = 90_00
 
 async function run({ db, ferry, check, say }: ExampleContext): Promise<void> {
   await createSiteTables(db);
-  const exported = '--direction';
 
   say('1. 200 sign-ups on the site (4 of them with an ИНН whose check digit is wrong)');
   const people = signUps(1, 200);
@@ -61,7 +60,7 @@ async function run({ db, ferry, check, say }: ExampleContext): Promise<void> {
 
   say('2. 1C starts failing: 30% of its requests (lock timeouts, resets, replies lost after the write, 429 Retry-After)');
   await onec.faults({ serverError: 0.12, reset: 0.06, lostReply: 0.07, tooManyRequests: 0.05, retryAfterSeconds: 1, paths: ['/trade/hs/'], seed: 3 });
-  check('the export run succeeds', (await ferry('run', 'customers', exported, 'export', '--wait')) === 0);
+  check('the export run succeeds', (await ferry('run', 'customers', '--direction', 'export', '--wait')) === 0);
   await onec.faults({});
   const inOnec = (await onec.customers()).filter((c) => c.ИдентификаторНаСайте);
   const bySiteId = new Map(inOnec.map((c) => [c.ИдентификаторНаСайте, c]));
@@ -82,7 +81,7 @@ async function run({ db, ferry, check, say }: ExampleContext): Promise<void> {
   await onec.faults({ down: true });
   const late = await register(db, signUps(1001, 10, 0));
   check('the site took 10 sign-ups while 1C was down', late.length === 10);
-  check('the export starts (and waits for 1C: ferry retries with backoff)', (await ferry('run', 'customers', exported, 'export')) === 0);
+  check('the export starts (and waits for 1C: ferry retries with backoff)', (await ferry('run', 'customers', '--direction', 'export')) === 0);
   await new Promise((r) => setTimeout(r, 3_000));
   say(`   1C refused ${(await onec.stats()).faults.down} requests while down; now it is back`);
   await onec.faults({});
@@ -108,7 +107,7 @@ async function run({ db, ferry, check, say }: ExampleContext): Promise<void> {
   await onec.write('PATCH', promotedRef, { КатегорияКлиента: 'Дилер' });
   const moved = ids[4] as string;
   await editProfile(db, moved, { phone: '+7 (999) 000-11-22' });
-  check('both directions run: import, then export', (await ferry('run', 'customers', exported, 'both')) === 0);
+  check('both directions run: import, then export', (await ferry('run', 'customers', '--direction', 'both')) === 0);
   const annaRow = await db.query<{ created_in_1c: boolean; onec_id: string; phone: string; role: string }>(`select created_in_1c, onec_id, phone, role from users where email = 'anna@example.ru'`);
   check("the manager's new customer is a site user, marked created_in_1c", annaRow.rows[0]?.created_in_1c === true && annaRow.rows[0]?.onec_id === anna.Ref_Key && annaRow.rows[0]?.phone === '+74951234567');
   const promotedRow = await db.query<{ role: string }>(`select role from users where id = $1`, [promoted]);

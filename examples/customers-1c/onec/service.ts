@@ -239,7 +239,7 @@ export class OnecService {
 }
 
 function errorReply(err: OnecError): Reply {
-  return { status: err.status, body: err.body() };
+  return { status: err.status, body: err.body(), ...(err.status === 401 ? { headers: { 'www-authenticate': 'Basic realm="1C:Enterprise"' } } : {}) };
 }
 
 function numberParam(url: URL, name: string): number | undefined {
