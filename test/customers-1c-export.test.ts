@@ -177,7 +177,10 @@ describe('customers-1c: site -> 1C through faults and crashes', () => {
     const patched = await fetch(`${catalog}(guid'${siteRef}')?$format=json`, { method: 'PATCH', headers: auth, body: JSON.stringify({ КатегорияКлиента: 'Дилер' }) });
     assert.equal(patched.status, 200);
 
+    // the change feed fails too, now and then
+    onec.faults.set({ serverError: 0.3, tooManyRequests: 0.1, retryAfterSeconds: 1, paths: ['/trade/hs/site/changes'], seed: 5 });
     const imported = await result(await start(importStream()));
+    onec.faults.set({});
     assert.equal(imported.status, 'succeeded', imported.message);
     // both are new to the import stream (the site's customer was sent by the export, not read by the import before)
     assert.equal(imported.records, 2);
