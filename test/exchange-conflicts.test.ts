@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ConflictContext } from '../src/exchange/policies.js';
 import { exchangeRounds } from '../src/exchange/peripheral.js';
-import { conflictLog, contents, createExchangeWorld, fieldPlan, insertEstimate, insertReport, insertWork, newUuid, type ExchangeWorld } from './support/exchange.js';
+import { conflictLog, contents, createExchangeWorld, fieldPlan, insertEstimate, insertReport, insertWork, newUuid, pendingChanges, type ExchangeWorld } from './support/exchange.js';
 
 // Each conflict policy, between a desktop and the central node, both having
 // changed the same uuid since their last exchange. Policies of the test plan:
@@ -128,6 +128,46 @@ describe('exchange conflicts', () => {
     assert.equal(byUuid.get(estimate)?.kind, 'delete-edit');
     assert.equal(byUuid.get(estimate)?.winner, 'peripheral');
     assert.equal(byUuid.get(estimate)?.result.is_deleted, true);
+  });
+
+  it('an update that changes nothing is no edit: soft-deleting a row already deleted does not conflict with an edit', async () => {
+    // Seed 1630849015 of the randomised test: a Work deleted and exchanged everywhere; a desktop
+    // deletes it again while the central node edits the deleted row. The desktop's row is as it
+    // was, so nothing is registered there and the central edit simply arrives.
+    const desk1 = world.desks[0]!;
+    const work = await insertWork(world.central.pool, { name: 'scaffold', unit: 'h', price: '63.042' });
+    const report = await insertReport(world.central.pool, { brigade: 'east', lines: [{ work: 'sweeping', quantity: '1' }] });
+    await world.central.pool.query('update works set is_deleted = true where uuid = $1', [work]);
+    await world.central.pool.query('update daily_report_lines set is_deleted = true where report_uuid = $1', [report]);
+    await syncAll(world);
+    const seen = await allConflicts(world);
+    const deskBefore = await contents(desk1.db.pool);
+    const again = await desk1.db.pool.query('update works set is_deleted = true where uuid = $1', [work]);
+    const lineAgain = await desk1.db.pool.query('update daily_report_lines set is_deleted = true where report_uuid = $1', [report]);
+    assert.equal(again.rowCount, 1, 'the update matched the row');
+    assert.equal(lineAgain.rowCount, 1, 'the update matched the line');
+    assert.deepEqual(await contents(desk1.db.pool), deskBefore, 'and left every row as it was (updated_at too)');
+    assert.equal(await pendingChanges(desk1.db.pool), 0, 'so nothing is registered for the central node');
+    await world.central.pool.query(`update works set name = 'scaffold (central)', unit = 'day' where uuid = $1`, [work]);
+    await world.central.pool.query(`update daily_reports set note = 'central note' where uuid = $1`, [report]);
+    await syncAll(world);
+    assert.deepEqual(await value(world, 'select unit from works where uuid = $1', [work]), ['day', 'day', 'day']);
+    assert.deepEqual(await value(world, 'select is_deleted from works where uuid = $1', [work]), [true, true, true]);
+    assert.deepEqual(await value(world, 'select note from daily_reports where uuid = $1', [report]), ['central note', 'central note', 'central note']);
+    assert.deepEqual(await newConflicts(world, seen), [], 'no conflict: only the central node changed them');
+
+    // The same deletion on a live row is a change, and against an edit a delete-edit conflict.
+    const live = await insertWork(world.central.pool, { name: 'ladder', unit: 'h', price: '1' });
+    await syncAll(world);
+    const seenLive = await allConflicts(world);
+    await desk1.db.pool.query('update works set is_deleted = true where uuid = $1', [live]);
+    await world.central.pool.query(`update works set unit = 'day' where uuid = $1`, [live]);
+    await syncAll(world);
+    const logged = await newConflicts(world, seenLive);
+    assert.deepEqual(
+      logged.map((c) => [c.entity_uuid, c.kind]),
+      [[live, 'delete-edit']],
+    );
   });
 });
 

@@ -14,8 +14,8 @@ import { createHarness, type Harness } from './support/harness.js';
 // rounds run through the real exchange workflow. Replay a failure with FERRY_EXCHANGE_SEED=<seed>.
 
 // A fixed default seed keeps CI deterministic; FERRY_EXCHANGE_SEED=random (or a number) explores.
-// Known open bug: seed 1630849015 misses one provoked conflict in the logs (issue 10, not yet
-// diagnosed: the oracle or conflict detection).
+// Seed 1630849015 once failed: the oracle took soft-deleting a row already deleted for an edit
+// (the rule is pinned in exchange-conflicts.test.ts: 'an update that changes nothing ...').
 const SEED_ENV = process.env.FERRY_EXCHANGE_SEED;
 const SEED = SEED_ENV === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_ENV ?? 47035050);
 const ROUNDS = Number(process.env.FERRY_EXCHANGE_ROUNDS ?? 40);
@@ -74,6 +74,11 @@ describe(`exchange, randomised (seed ${SEED})`, () => {
       if (node === 'central') for (const s of centralEditsFor.values()) s.add(entity);
       else deskEdits.get(node)!.add(entity);
     };
+    // An UPDATE that leaves its row as it was (soft-deleting a row already deleted, say) registers
+    // no change: it is no edit, and cannot conflict (docs/exchange.md, Conflicts). So each update
+    // that could leave its row as it was matches only a row it changes, and is noted as an edit
+    // only when it matched one.
+    const updated = async (pool: pg.Pool, sql: string, params: unknown[]): Promise<boolean> => ((await pool.query(sql, params)).rowCount ?? 0) > 0;
 
     async function randomOp(node: { name: string; pool: pg.Pool }): Promise<void> {
       const { pool } = node;
@@ -97,17 +102,20 @@ describe(`exchange, randomised (seed ${SEED})`, () => {
       const target = pick(existing);
       if (table === 'daily_report_lines') {
         const parent = (await pool.query<{ report_uuid: string }>('select report_uuid::text from daily_report_lines where uuid = $1', [target])).rows[0]!.report_uuid;
-        if (chance(0.2)) await pool.query('update daily_report_lines set is_deleted = true where uuid = $1', [target]);
+        let edited = true;
+        if (chance(0.2)) edited = await updated(pool, 'update daily_report_lines set is_deleted = true where uuid = $1 and not is_deleted', [target]);
         else if (chance(0.3)) await pool.query('insert into daily_report_lines (uuid, report_uuid, work, quantity) values ($1, $2, $3, 1)', [uuid(), parent, fresh()]);
-        else await pool.query('update daily_report_lines set quantity = $2 where uuid = $1', [target, (rnd() * 10).toFixed(3)]);
-        noteEdit(node.name, parent);
+        else edited = await updated(pool, 'update daily_report_lines set quantity = $2 where uuid = $1 and quantity is distinct from $2::numeric', [target, (rnd() * 10).toFixed(3)]);
+        if (edited) noteEdit(node.name, parent);
         return;
       }
-      if (chance(0.12)) await pool.query(`update ${table} set is_deleted = true where uuid = $1`, [target]);
+      // fresh() values differ from every stored one: only a soft delete can leave its row as it was
+      let edited = true;
+      if (chance(0.12)) edited = await updated(pool, `update ${table} set is_deleted = true where uuid = $1 and not is_deleted`, [target]);
       else if (table === 'estimates') await pool.query(`update estimates set ${pick(['title', 'status'])} = $2 where uuid = $1`, [target, fresh()]);
       else if (table === 'works') await pool.query(`update works set ${pick(['name', 'unit'])} = $2 where uuid = $1`, [target, fresh()]);
       else await pool.query(`update daily_reports set ${pick(['note', 'brigade'])} = $2 where uuid = $1`, [target, fresh()]);
-      noteEdit(node.name, target);
+      if (edited) noteEdit(node.name, target);
     }
 
     const losing = (e: PeripheralEndpoint, when: 'before' | 'after'): PeripheralEndpoint => ({
@@ -124,11 +132,10 @@ describe(`exchange, randomised (seed ${SEED})`, () => {
       const wasClean = deskClean.get(desk.code)!;
       let full = false;
       if (mode < 0.5) {
-        const before = await pendingChanges(desk.db.pool);
         await exchangeRounds(e);
         full = true;
         stats.full += 1;
-        if (wasClean && before >= 0) for (const x of deskEdits.get(desk.code)!) if (centralEditsFor.get(desk.code)!.has(x)) expected.add(x);
+        if (wasClean) for (const x of deskEdits.get(desk.code)!) if (centralEditsFor.get(desk.code)!.has(x)) expected.add(x);
       } else if (mode < 0.62) {
         const c = await collect(e);
         await assert.rejects(send(losing(e, 'after'), c.packetNo));
@@ -166,9 +173,10 @@ describe(`exchange, randomised (seed ${SEED})`, () => {
       const target = pick(both);
       const column = table === 'estimates' ? 'title' : table === 'works' ? 'unit' : 'note';
       for (const [name, pool] of [[desk.code, desk.db.pool], ['central', central]] as const) {
-        if (chance(0.15)) await pool.query(`update ${table} set is_deleted = true where uuid = $1`, [target]);
+        let edited = true;
+        if (chance(0.15)) edited = await updated(pool, `update ${table} set is_deleted = true where uuid = $1 and not is_deleted`, [target]);
         else await pool.query(`update ${table} set ${column} = $2 where uuid = $1`, [target, fresh()]);
-        noteEdit(name, target);
+        if (edited) noteEdit(name, target);
       }
     }
 
