@@ -1,7 +1,11 @@
 import { sql } from 'kysely';
 import type { StateDb } from './db.js';
 
-/** The memory of what is already in B: external key -> internal id and last version. */
+/**
+ * The memory of what is already in B: external key -> internal id and last
+ * version, per (stream, system). Rows live in ferry_binding_keys under the
+ * scope's small id (ferry_binding_scopes); ferry_bindings is a read-only view.
+ */
 export interface BindingScope {
   stream: string;
   system: string;
@@ -12,11 +16,14 @@ export interface KnownBinding {
   version: string | null;
 }
 
+/** The scope's id as a scalar subquery: evaluated once per statement, null (no rows match) before its first binding. */
+const scopeId = (scope: BindingScope) => sql<number>`(select id from ferry_binding_scopes where stream = ${scope.stream} and system = ${scope.system})`;
+
 export async function loadBindings(db: StateDb, scope: BindingScope, keys: readonly string[]): Promise<Map<string, KnownBinding>> {
   if (keys.length === 0) return new Map();
   const { rows } = await sql<{ record_key: string; internal_id: string | null; version: string | null }>`
-    select record_key, internal_id, version from ferry_bindings
-    where stream = ${scope.stream} and system = ${scope.system} and record_key = any(${keys}::text[])`.execute(db);
+    select record_key, internal_id, version from ferry_binding_keys
+    where scope_id = ${scopeId(scope)} and record_key = any(${keys}::text[])`.execute(db);
   return new Map(rows.map((r) => [r.record_key, { internalId: r.internal_id, version: r.version }]));
 }
 
@@ -26,31 +33,39 @@ export interface BindingWrite {
   version: string;
 }
 
+/** Names the scope by an id, once; concurrent first writers agree through the unique constraint. */
+async function ensureScope(db: StateDb, scope: BindingScope): Promise<void> {
+  await sql`
+    insert into ferry_binding_scopes (stream, system)
+    select ${scope.stream}, ${scope.system}
+    where not exists (select from ferry_binding_scopes where stream = ${scope.stream} and system = ${scope.system})
+    on conflict (stream, system) do nothing`.execute(db);
+}
+
 /** One statement for the whole batch. */
 export async function writeBindings(db: StateDb, scope: BindingScope, runId: string, writes: readonly BindingWrite[]): Promise<void> {
   if (writes.length === 0) return;
+  await ensureScope(db, scope);
   await sql`
-    insert into ferry_bindings (stream, system, record_key, internal_id, version, last_seen_run, updated_at)
-    select ${scope.stream}, ${scope.system}, k, i, v, ${runId}, now()
+    insert into ferry_binding_keys (scope_id, record_key, internal_id, version, last_seen_run)
+    select ${scopeId(scope)}, k, i, v, ${runId}
     from unnest(${writes.map((w) => w.key)}::text[], ${writes.map((w) => w.internalId)}::text[], ${writes.map((w) => w.version)}::text[]) as u(k, i, v)
-    on conflict (stream, system, record_key) do update
-      set internal_id = excluded.internal_id, version = excluded.version,
-          last_seen_run = excluded.last_seen_run, updated_at = excluded.updated_at`.execute(db);
+    on conflict (scope_id, record_key) do update
+      set internal_id = excluded.internal_id, version = excluded.version, last_seen_run = excluded.last_seen_run`.execute(db);
 }
 
 /** A full pass marks every key it saw, changed or not, so mirror-delete spares them. */
 export async function markSeen(db: StateDb, scope: BindingScope, runId: string, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   await sql`
-    update ferry_bindings set last_seen_run = ${runId}
-    where stream = ${scope.stream} and system = ${scope.system}
-      and record_key = any(${keys}::text[]) and last_seen_run <> ${runId}`.execute(db);
+    update ferry_binding_keys set last_seen_run = ${runId}
+    where scope_id = ${scopeId(scope)} and record_key = any(${keys}::text[]) and last_seen_run <> ${runId}`.execute(db);
 }
 
 export async function countBindings(db: StateDb, scope: BindingScope, runId: string): Promise<{ total: number; unseen: number }> {
   const { rows } = await sql<{ total: string; unseen: string }>`
     select count(*) as total, count(*) filter (where last_seen_run <> ${runId}) as unseen
-    from ferry_bindings where stream = ${scope.stream} and system = ${scope.system}`.execute(db);
+    from ferry_binding_keys where scope_id = ${scopeId(scope)}`.execute(db);
   return { total: Number(rows[0]?.total ?? 0), unseen: Number(rows[0]?.unseen ?? 0) };
 }
 
@@ -60,24 +75,19 @@ export async function pageUnseen(
   runId: string,
   limit: number,
 ): Promise<{ key: string; internalId: string | null; version: string | null }[]> {
-  const rows = await db
-    .selectFrom('ferry_bindings')
-    .select(['record_key', 'internal_id', 'version'])
-    .where('stream', '=', scope.stream)
-    .where('system', '=', scope.system)
-    .where('last_seen_run', '<>', runId)
-    .orderBy('record_key')
-    .limit(limit)
-    .execute();
+  const { rows } = await sql<{ record_key: string; internal_id: string | null; version: string | null }>`
+    select record_key, internal_id, version from ferry_binding_keys
+    where scope_id = ${scopeId(scope)} and last_seen_run <> ${runId}
+    order by record_key limit ${limit}`.execute(db);
   return rows.map((r) => ({ key: r.record_key, internalId: r.internal_id, version: r.version }));
 }
 
 export async function deleteBindings(db: StateDb, scope: BindingScope, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
-  await sql`delete from ferry_bindings where stream = ${scope.stream} and system = ${scope.system} and record_key = any(${keys}::text[])`.execute(db);
+  await sql`delete from ferry_binding_keys where scope_id = ${scopeId(scope)} and record_key = any(${keys}::text[])`.execute(db);
 }
 
 export async function forgetBindings(db: StateDb, stream: string): Promise<number> {
-  const r = await db.deleteFrom('ferry_bindings').where('stream', '=', stream).executeTakeFirst();
-  return Number(r.numDeletedRows);
+  const r = await sql`delete from ferry_binding_keys where scope_id in (select id from ferry_binding_scopes where stream = ${stream})`.execute(db);
+  return Number(r.numAffectedRows ?? 0);
 }
