@@ -15,7 +15,7 @@ const ROWS = 1_500;
 
 async function tableStats(db: StateDb, table: string): Promise<{ dead: number; vacuums: number; autovacuums: number; bytes: number }> {
   const { rows } = await sql<{ dead: string; vacuums: string; autovacuums: string; bytes: string }>`
-    select n_dead_tup as dead, vacuum_count as vacuums, autovacuum_count as autovacuums, pg_relation_size(relid) as bytes
+    select n_dead_tup as dead, vacuum_count as vacuums, autovacuum_count as autovacuums, pg_total_relation_size(relid) as bytes
     from pg_stat_user_tables where relname = ${table}`.execute(db);
   const r = rows[0];
   return { dead: Number(r?.dead ?? 0), vacuums: Number(r?.vacuums ?? 0), autovacuums: Number(r?.autovacuums ?? 0), bytes: Number(r?.bytes ?? 0) };
@@ -67,7 +67,7 @@ describe('state store growth with autovacuum off', () => {
     await sql`delete from ferry_binding_keys where scope_id = (select id from ferry_binding_scopes where stream = ${scope.stream})`.execute(db);
   });
 
-  it('keeps the bindings bounded over full passes that rewrite every row', async () => {
+  it('keeps the bindings bounded over full passes that rewrite every row', async (t) => {
     assert.equal((await h.run({ stream, full: true })).counts.created, ROWS);
     const first = await tableStats(db, 'ferry_binding_keys');
     for (let pass = 1; pass <= 6; pass += 1) {
@@ -78,8 +78,11 @@ describe('state store growth with autovacuum off', () => {
     }
     assert.deepEqual(await targetRows(h.db.pool, tables.target), await sourceRows(h.db.pool, tables.source));
     // Seven versions of every binding were written; without a vacuum the table would hold them all.
-    const bindings = await until('the worker vacuumed the bindings', () => tableStats(db, 'ferry_binding_keys'), (s) => s.vacuums > 0);
+    const bindings = await until('the worker vacuumed the bindings', () => tableStats(db, 'ferry_binding_keys'), (s) => s.vacuums > first.vacuums);
+    t.diagnostic(`bindings with index: ${first.bytes} bytes after the first pass, ${bindings.bytes} after 7; ${bindings.vacuums - first.vacuums} vacuums`);
     assert.equal(bindings.autovacuums, 0);
-    assert.ok(bindings.bytes <= 4 * first.bytes, `bindings ${bindings.bytes} bytes after 7 passes, ${first.bytes} after the first`);
+    // Measured: 1.4× with the worker's vacuum; 2.4×, and 11,000 dead rows, without it.
+    assert.ok(bindings.bytes <= 2 * first.bytes, `bindings ${bindings.bytes} bytes after 7 passes, ${first.bytes} after the first`);
+    assert.ok(bindings.dead <= 2 * ROWS, `${bindings.dead} dead bindings left after 7 passes of ${ROWS} rows`);
   });
 });
