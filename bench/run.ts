@@ -206,7 +206,7 @@ async function cycle(
       // The incremental stands for a later run: give the tables the state autovacuum would
       // have given them by then (hint bits, visibility map, statistics), for ferry and the
       // COPY baseline alike, instead of racing autovacuum right after a bulk load.
-      await world.db.pool.query(`vacuum (analyze) ${target}, ${source}, ferry_bindings, ferry_staging`);
+      await world.db.pool.query(`vacuum (analyze) ${target}, ${source}, ferry_binding_keys, ferry_staging`);
       const since = await maxUpdated(world, source);
       const changed = await changeRows(world.db.pool, source, rows, CHANGED, rep);
       const inc = await ferryRun(world, worker, opts.label === 'sweep' ? 'sweep-incremental' : 'incremental', rep, batchSize, rows);

@@ -97,7 +97,7 @@ export async function emptyTarget(pool: pg.Pool, target: string): Promise<void> 
 
 /** Forgets everything ferry remembers (the bench database is the bench's alone). */
 export async function resetFerryState(pool: pg.Pool): Promise<void> {
-  await pool.query(`truncate ferry_bindings, ferry_checkpoints, ferry_staging, ferry_dead_letters, ferry_runs`);
+  await pool.query(`truncate ferry_binding_keys, ferry_binding_scopes, ferry_checkpoints, ferry_staging, ferry_dead_letters, ferry_runs`);
 }
 
 /** Same content check: target == source mapped (count and a hash over all columns). */

@@ -76,7 +76,7 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
         if (rejected.has(i)) return;
         const key = serializeKey(row.key);
         // A target without ids keeps the binding's (none); one with ids may have moved the record.
-        writes.push({ key, internalId: returnsIds ? (result.ids[i] ?? null) : (rowsOut[i]?.internalId ?? null), version: row.version });
+        writes.push({ key, internalId: returnsIds ? (result.ids[i] ?? null) : (rowsOut[i]?.internalId ?? null), version: row.version, bound: known.has(key) });
         if (known.has(key)) output.updated += 1;
         else output.created += 1;
       });

@@ -39,9 +39,16 @@ export async function putDeadLetters(db: StateDb, scope: DeadLetterScope, letter
           batch_id = excluded.batch_id`.execute(db);
 }
 
-/** A record that now went through leaves the queue. */
+/**
+ * A record that now went through leaves the queue. Most streams have no open
+ * dead letter: one index probe first spares sending and matching every key
+ * of the batch.
+ */
 export async function resolveDeadLetters(db: StateDb, scope: { stream: string; system: string }, recordKeys: readonly string[]): Promise<number> {
   if (recordKeys.length === 0) return 0;
+  const { rows } = await sql<{ open: boolean }>`
+    select exists (select from ferry_dead_letters where stream = ${scope.stream} and system = ${scope.system}) as open`.execute(db);
+  if (!rows[0]?.open) return 0;
   const r = await sql`
     delete from ferry_dead_letters
     where stream = ${scope.stream} and system = ${scope.system} and record_key = any(${recordKeys}::text[])`.execute(db);

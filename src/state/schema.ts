@@ -4,14 +4,20 @@ import type { JsonValue } from '../core/types.js';
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json = ColumnType<JsonValue, string, string>;
 
-export interface BindingsTable {
+/** One (stream, system) whose bindings ferry_binding_keys holds, named by a small id. */
+export interface BindingScopesTable {
+  id: Generated<number>;
   stream: string;
   system: string;
+}
+
+/** Per scope and external key: B's internal id, the version last written, the last run that saw it. */
+export interface BindingKeysTable {
+  scope_id: number;
   record_key: string;
   internal_id: string | null;
   version: string | null;
   last_seen_run: string;
-  updated_at: Timestamp;
 }
 
 export interface CheckpointsTable {
@@ -81,7 +87,8 @@ export interface PipelineRunsTable {
 }
 
 export interface FerryDatabase {
-  ferry_bindings: BindingsTable;
+  ferry_binding_scopes: BindingScopesTable;
+  ferry_binding_keys: BindingKeysTable;
   ferry_checkpoints: CheckpointsTable;
   ferry_runs: RunsTable;
   ferry_pipeline_runs: PipelineRunsTable;

@@ -2,8 +2,10 @@ import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import type { DeleteRow, Target, TargetCapabilities, TargetRejection, TargetRow, UpsertResult } from '../target.js';
 import { constraintColumns, requireColumns, tableColumns, writeColumns, type WriteColumn } from './catalog.js';
-import { asConfigurationError, isRowLevelError } from './errors.js';
+import { copyField, copyLines } from './copy-text.js';
+import { asConfigurationError, isRowLevelError, sqlState } from './errors.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
+import { ensureWriteTable, mergeStatements } from './merge-statement.js';
 import { acquirePool, releasePool } from './pool.js';
 import { columnText } from './write-values.js';
 
@@ -23,11 +25,13 @@ export interface PostgresTargetOptions {
 }
 
 /**
- * Upserts a whole batch in one statement: the rows travel as one JSON array
- * whose values are all Postgres text (write-values.ts), are read as text
- * columns (json_to_recordset), cast to each column's type in SQL, and written
- * with INSERT … ON CONFLICT DO UPDATE. A row the database refuses for its
- * content (class 22/23) is isolated by bisection and reported, not thrown.
+ * Upserts a whole batch with COPY and one merge statement: the rows' values,
+ * all Postgres text (write-values.ts), are copied into a temporary table of
+ * text columns kept by the connection, cast to each column's type in SQL and
+ * written with INSERT … ON CONFLICT DO UPDATE (merge-statement.ts). A row
+ * whose values B already holds is not rewritten. A row the database refuses
+ * for its content (class 22/23) is isolated by bisection over the copied rows
+ * and reported, not thrown.
  */
 class PostgresTarget implements Target {
   readonly system: string;
@@ -99,36 +103,93 @@ class PostgresTarget implements Target {
       );
     }
     const writes = [...fields].map((name) => ({ name, ...(columns.get(name) as WriteColumn) }));
-    const statement = this.statement(writes);
-    // Each row as { v<n>: Postgres text of field n }; a field a projection lacks is NULL.
-    const keys = writes.map((_, n) => `v${n}`);
-    const texts = rows.map(({ projection: { fields: values } }) => {
-      const row: Record<string, string | null> = {};
-      for (let n = 0; n < writes.length; n += 1) {
-        const column = writes[n] as (typeof writes)[number];
-        row[keys[n] as string] = columnText(values[column.name], column);
-      }
-      return row;
-    });
+    const statements = mergeStatements({ table: this.table, key: this.key, idColumn: this.idColumn, softDelete: this.options.softDelete?.column, fields: writes });
 
-    const write = async (offset: number, count: number): Promise<void> => {
-      const params = [JSON.stringify(texts.slice(offset, offset + count))];
-      try {
-        const { rows: written } = await this.pool.query<{ ord: number; id: string }>(statement, params);
-        for (const w of written) ids[offset + w.ord - 1] = w.id;
-      } catch (err) {
-        if (!isRowLevelError(err)) throw asConfigurationError(err, `writing ${this.table}`);
-        if (count === 1) {
-          rejected.push({ index: offset, ...(await this.rejection(err)) });
+    // One COPY line per row: its index, then the Postgres text of each field (a field a projection lacks is NULL).
+    const lines: string[] = [];
+    rows.forEach(({ projection: { fields: values } }, index) => {
+      let line = String(index);
+      for (const column of writes) {
+        const text = columnText(values[column.name], column);
+        if (text !== null && text.includes('\0')) {
+          const message = 'invalid byte sequence for encoding "UTF8": 0x00 (Postgres text cannot hold a NUL character)';
+          rejected.push({ index, message: `target ${this.table}: field "${column.name}": ${message}`, issues: [{ path: column.name, message }] });
           return;
         }
-        const half = Math.ceil(count / 2);
-        await write(offset, half);
-        await write(offset + half, count - half);
+        line += `\t${copyField(text)}`;
       }
-    };
-    await write(0, rows.length);
+      lines.push(`${line}\n`);
+    });
+
+    const client = await this.pool.connect();
+    let broken: unknown;
+    try {
+      await ensureWriteTable(client, writes.length);
+      await client.query('begin');
+      await copyLines(client, `copy ${statements.writeTable} from stdin`, lines);
+      const written = new Set<number>();
+      const write = async (first: number, last: number): Promise<void> => {
+        await client.query('savepoint ferry_write');
+        try {
+          const { rows: out } = await client.query<{ ord: number; id: string }>(statements.upsert, [first, last]);
+          for (const w of out) {
+            ids[w.ord] = w.id;
+            written.add(w.ord);
+          }
+          await client.query('release savepoint ferry_write');
+        } catch (err) {
+          if (!isRowLevelError(err)) throw asConfigurationError(err, `writing ${this.table}`);
+          await client.query('rollback to savepoint ferry_write');
+          if (first === last) {
+            rejected.push({ index: first, ...(await this.rejection(err)) });
+            return;
+          }
+          const middle = first + Math.floor((last - first) / 2);
+          await write(first, middle);
+          await write(middle + 1, last);
+        }
+      };
+      // Rows that have no binding are most likely new to B (a first load): a plain insert skips the
+      // conflict check of each row. A key B has after all (bindings reset, a retried batch) sends
+      // the batch through the upsert, as does a row B refuses.
+      const creates = rows.every((r) => r.op === 'create');
+      if (!creates || !(await this.tryInsert(client, statements.insert, rows.length, ids, written))) await write(0, rows.length - 1);
+      // Rows B already held as they are were not rewritten, so the upsert did not return their ids.
+      const refused = new Set(rejected.map((r) => r.index));
+      const unchanged = rows.flatMap((_, i) => (written.has(i) || refused.has(i) ? [] : [i]));
+      if (unchanged.length > 0) {
+        const { rows: found } = await client.query<{ ord: number; id: string | null }>(statements.existingIds, [unchanged]);
+        for (const f of found) ids[f.ord] = f.id;
+      }
+      await client.query('commit');
+    } catch (err) {
+      broken = err;
+      await client.query('rollback').catch(() => undefined);
+      throw err;
+    } finally {
+      // A client whose connection failed is discarded, not handed to the next caller.
+      client.release(broken !== undefined && sqlState(broken) === undefined ? (broken instanceof Error ? broken : new Error(String(broken))) : undefined);
+    }
+    rejected.sort((a, b) => a.index - b.index);
     return { ids, rejected };
+  }
+
+  /** Inserts all copied rows in one statement; false, with nothing written, if B refused any. */
+  private async tryInsert(client: pg.PoolClient, insert: string, count: number, ids: (string | null)[], written: Set<number>): Promise<boolean> {
+    await client.query('savepoint ferry_insert');
+    try {
+      const { rows: out } = await client.query<{ ord: number; id: string }>(insert, [0, count - 1]);
+      await client.query('release savepoint ferry_insert');
+      for (const w of out) {
+        ids[w.ord] = w.id;
+        written.add(w.ord);
+      }
+      return true;
+    } catch (err) {
+      if (!isRowLevelError(err)) throw asConfigurationError(err, `writing ${this.table}`);
+      await client.query('rollback to savepoint ferry_insert');
+      return false;
+    }
   }
 
   /** Why B refused one row, naming the columns at fault when Postgres says which (a check constraint names only itself). */
@@ -139,31 +200,6 @@ class PostgresTarget implements Target {
     const message = errorMessage(err);
     const prefix = fields.map((f) => `field "${f}": `).join('');
     return { message: `target ${this.table}: ${prefix}${message}`, issues: fields.map((path) => ({ path, message })) };
-  }
-
-  private statement(fields: readonly { name: string; castType: string }[]): string {
-    const names = fields.map((f) => f.name);
-    const cols = names.map((f) => quoteIdent(f, `target ${this.table} field`));
-    const keyCols = this.key.map((k) => quoteIdent(k, 'target key column'));
-    const id = quoteIdent(this.idColumn, 'target id column');
-    const soft = this.options.softDelete ? quoteIdent(this.options.softDelete.column, 'soft-delete column') : undefined;
-    const updates = names.filter((f) => !this.key.includes(f)).map((f) => `${quoteIdent(f, 'field')} = excluded.${quoteIdent(f, 'field')}`);
-    if (soft && !names.includes(this.options.softDelete?.column ?? '')) updates.push(`${soft} = null`);
-    if (updates.length === 0) updates.push(`${keyCols[0]} = excluded.${keyCols[0]}`);
-    const joinOn = keyCols.map((k) => `w.${k} = i.${k}`).join(' and ');
-    // castType comes from the catalog (format_type), not from configuration.
-    const typed = fields.map((f, n) => `u.v${n}::${f.castType} as ${cols[n]}`);
-    const aliases = fields.map((_, n) => `v${n}`);
-    return `with i as (
-        select u.__ferry_ord, ${typed.join(', ')}
-        from rows from (json_to_recordset($1::json) as (${aliases.map((a) => `${a} text`).join(', ')}))
-          with ordinality as u(${aliases.join(', ')}, __ferry_ord)
-      ), w as (
-        insert into ${this.table} (${cols.join(', ')}) select ${cols.join(', ')} from i
-        on conflict (${keyCols.join(', ')}) do update set ${updates.join(', ')}
-        returning ${keyCols.join(', ')}, ${id} as __ferry_id
-      )
-      select i.__ferry_ord::int as ord, w.__ferry_id::text as id from w join i on ${joinOn}`;
   }
 
   /** By internal id (the id column): a record never written here has none, and nothing to delete. */
