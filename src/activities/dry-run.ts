@@ -3,7 +3,7 @@ import { ConfigurationError } from '../core/errors.js';
 import { keyOf, serializeKey } from '../core/key.js';
 import { zeroCounts, type RunCounts } from '../core/types.js';
 import { versionOf } from '../core/version.js';
-import { pageBindingKeys } from '../state/binding-keys.js';
+import { pageBindingKeys } from '../state/bindings.js';
 import { loadBindings } from '../state/bindings.js';
 import { getCheckpoint } from '../state/checkpoints.js';
 import type { DryRunInput, DryRunOutcome, DryRunOutput } from '../workflows/dry-run-contracts.js';

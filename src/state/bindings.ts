@@ -114,6 +114,16 @@ export async function pageUnseen(
   return rows.map((r) => ({ key: r.record_key, internalId: r.internal_id, version: r.version }));
 }
 
+/** One page of a stream's binding keys in key order, after `afterKey` (read-only; for dry runs). */
+export async function pageBindingKeys(db: StateDb, scope: BindingScope, afterKey: string | null, limit: number): Promise<string[]> {
+  const after = afterKey === null ? sql`` : sql`and record_key > ${afterKey}`;
+  const { rows } = await sql<{ record_key: string }>`
+    select record_key from ferry_binding_keys
+    where scope_id = ${scopeId(scope)} ${after}
+    order by record_key limit ${limit}`.execute(db);
+  return rows.map((r) => r.record_key);
+}
+
 export async function deleteBindings(db: StateDb, scope: BindingScope, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   await sql`delete from ferry_binding_keys where scope_id = ${scopeId(scope)} and record_key = any(${keys}::text[])`.execute(db);
