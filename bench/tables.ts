@@ -100,11 +100,35 @@ export async function resetFerryState(pool: pg.Pool): Promise<void> {
   await pool.query(`truncate ferry_bindings, ferry_checkpoints, ferry_staging, ferry_dead_letters, ferry_runs`);
 }
 
-/** Same content check: target == source mapped (count and a hash over all columns). */
-export async function sameContent(pool: pg.Pool, source: string, target: string): Promise<{ ok: boolean; source: number; target: number }> {
-  const q = (sql: string) => pool.query<{ n: string; h: string }>(sql).then((r) => r.rows[0] ?? { n: '0', h: '' });
-  const s = await q(`select count(*) as n, md5(string_agg(concat_ws('|', ${TARGET_COLUMNS.map((_, i) => `x.c${i}`).join(', ')}), ',' order by x.c0)) as h
-                     from (${sourceAsTarget(source)}) as x(${TARGET_COLUMNS.map((_, i) => `c${i}`).join(', ')})`);
-  const t = await q(`select count(*) as n, md5(string_agg(concat_ws('|', ${TARGET_COLUMNS.join(', ')}), ',' order by src_id)) as h from ${target}`);
-  return { ok: s.n === t.n && s.h === t.h, source: Number(s.n), target: Number(t.n) };
+/** The source table's columns, in order: what a peer (Sling, dlt) copies under the same names. */
+export const SOURCE_COLUMNS = ['id', 'email', 'first_name', 'last_name', 'country', 'city', 'score', 'balance', 'active', 'created_at', 'updated_at'] as const;
+
+/**
+ * One canonical text per column, the same for every tool, so that a target whose
+ * types differ from the source's (Sling: numeric without scale; dlt: varchar; any
+ * tool: bigint for an int) hashes the same when it holds the same values. The
+ * e-mail is compared lower-cased: ferry's stream and the COPY baseline map it to
+ * lower case, the peers copy it as it is.
+ */
+const CANONICAL = ['::bigint::text', '::text', '::text', '::text', '::text', '::text', '::bigint::text', '::numeric(12,2)::text', '::boolean::text', '::timestamptz::text', '::timestamptz::text'];
+
+export interface ContentHash {
+  rows: number;
+  md5: string;
 }
+
+/**
+ * Row count and an md5 over all rows of `relation`, read through `columns` (the 11
+ * source columns under the names that relation gives them, in source order), ordered
+ * by the key. Extra columns (ferry's id, dlt's _dlt_*) are not part of it.
+ */
+export async function contentHash(pool: pg.Pool, relation: string, columns: readonly string[]): Promise<ContentHash> {
+  if (columns.length !== CANONICAL.length) throw new Error(`contentHash: expected ${CANONICAL.length} columns, got ${columns.length}`);
+  const exprs = columns.map((c, i) => (i === 1 ? `lower(${c}::text)` : `(${c})${CANONICAL[i]}`));
+  const { rows } = await pool.query<{ n: string; h: string | null }>(
+    `select count(*) as n, md5(string_agg(concat_ws('|', ${exprs.join(', ')}), ',' order by (${columns[0]})::bigint)) as h from ${relation}`,
+  );
+  return { rows: Number(rows[0]?.n ?? 0), md5: rows[0]?.h ?? '' };
+}
+
+export const sourceHash = (pool: pg.Pool, source: string) => contentHash(pool, source, SOURCE_COLUMNS);
