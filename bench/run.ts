@@ -51,7 +51,7 @@ import { loadPeers, PEER_NAMES, type MissingPeer, type Peer, type PeerName } fro
 import { runHistory, type RunHistory } from './history.js';
 import { writeReport, type BenchResults, type ContentCheck, type PeerReport, type RunRecord } from './report.js';
 import { median } from './stats.js';
-import { TARGET_COLUMNS, changeRows, contentHash, createSourceTable, createTargetTable, emptyTarget, resetFerryState, sourceHash } from './tables.js';
+import { TARGET_COLUMNS, changeRows, contentHash, createSourceTable, createTargetTable, emptyTarget, ferryStateTables, resetFerryState, sourceHash } from './tables.js';
 import { runTargetStrategies } from './target-strategies.js';
 import { WorkerProcess, type MemoryReading } from './worker-process.js';
 
@@ -118,10 +118,8 @@ async function check(world: World, tool: string, after: string, relation: string
 /** Bytes on disk (tables, indexes, TOAST, dead rows included) of ferry's state store and of the target. */
 async function footprint(world: World, target: string): Promise<{ stateBytes: number; targetBytes: number }> {
   const { rows } = await world.db.pool.query<{ state: string | null; target: string }>(
-    `select (select sum(pg_total_relation_size(c.oid)) from pg_class c join pg_namespace n on n.oid = c.relnamespace
-              where n.nspname = 'public' and c.relkind in ('r', 'p', 'm') and c.relname like 'ferry\\_%') as state,
-            pg_total_relation_size($1::regclass) as target`,
-    [target],
+    `select (select sum(pg_total_relation_size(t::regclass)) from unnest($2::text[]) t) as state, pg_total_relation_size($1::regclass) as target`,
+    [target, await ferryStateTables(world.db.pool)],
   );
   return { stateBytes: Number(rows[0]?.state ?? 0), targetBytes: Number(rows[0]?.target ?? 0) };
 }
@@ -295,7 +293,7 @@ async function cycle(
       // The incremental stands for a later run: give the tables the state autovacuum would
       // have given them by then (hint bits, visibility map, statistics), for ferry and the
       // COPY baseline alike, instead of racing autovacuum right after a bulk load.
-      await world.db.pool.query(`vacuum (analyze) ${target}, ${source}, ferry_bindings, ferry_staging`);
+      await world.db.pool.query(`vacuum (analyze) ${[target, source, ...(await ferryStateTables(world.db.pool))].join(', ')}`);
       const since = await maxUpdated(world, source);
       const changed = await changeRows(world.db.pool, source, rows, CHANGED, rep);
       const inc = await ferryRun(world, worker, opts.label === 'sweep' ? 'sweep-incremental' : 'incremental', rep, batchSize, rows);

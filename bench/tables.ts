@@ -95,9 +95,23 @@ export async function emptyTarget(pool: pg.Pool, target: string): Promise<void> 
   await pool.query(`truncate ${target} restart identity`);
 }
 
+/**
+ * ferry's state-store tables in the bench database (every public ferry_* table but the
+ * migration bookkeeping), found rather than listed so the bench follows the schema.
+ */
+export async function ferryStateTables(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relname like 'ferry\\_%' and c.relname not like 'ferry\\_migrations%'
+     order by 1`,
+  );
+  return rows.map((r) => r.name);
+}
+
 /** Forgets everything ferry remembers (the bench database is the bench's alone). */
 export async function resetFerryState(pool: pg.Pool): Promise<void> {
-  await pool.query(`truncate ferry_bindings, ferry_checkpoints, ferry_staging, ferry_dead_letters, ferry_runs`);
+  const tables = await ferryStateTables(pool);
+  if (tables.length) await pool.query(`truncate ${tables.join(', ')}`);
 }
 
 /** The source table's columns, in order: what a peer (Sling, dlt) copies under the same names. */
@@ -120,13 +134,18 @@ export interface ContentHash {
 /**
  * Row count and an md5 over all rows of `relation`, read through `columns` (the 11
  * source columns under the names that relation gives them, in source order), ordered
- * by the key. Extra columns (ferry's id, dlt's _dlt_*) are not part of it.
+ * by the key. Extra columns (ferry's id, dlt's _dlt_*) are not part of it. Hashed in
+ * blocks of 65,536 keys (md5 of each row, md5 of each block, md5 of the blocks in
+ * order): one string_agg over a 10M-row table would pass Postgres's 1 GB value limit.
  */
 export async function contentHash(pool: pg.Pool, relation: string, columns: readonly string[]): Promise<ContentHash> {
   if (columns.length !== CANONICAL.length) throw new Error(`contentHash: expected ${CANONICAL.length} columns, got ${columns.length}`);
   const exprs = columns.map((c, i) => (i === 1 ? `lower(${c}::text)` : `(${c})${CANONICAL[i]}`));
-  const { rows } = await pool.query<{ n: string; h: string | null }>(
-    `select count(*) as n, md5(string_agg(concat_ws('|', ${exprs.join(', ')}), ',' order by (${columns[0]})::bigint)) as h from ${relation}`,
+  const key = `(${columns[0]})::bigint`;
+  const { rows } = await pool.query<{ n: string | null; h: string | null }>(
+    `select sum(n) as n, md5(string_agg(h, '' order by block)) as h
+     from (select ${key} >> 16 as block, count(*) as n, md5(string_agg(md5(concat_ws('|', ${exprs.join(', ')})), '' order by ${key})) as h
+           from ${relation} group by 1) blocks`,
   );
   return { rows: Number(rows[0]?.n ?? 0), md5: rows[0]?.h ?? '' };
 }
