@@ -486,6 +486,12 @@ async function main(): Promise<void> {
   }
   await writeReport(REPORT, results);
   log(`wrote ${path.relative(repoRoot, REPORT)} and .ferry/bench/results.json`);
+  const bad = world.checks.filter((c) => !c.ok);
+  if (bad.length) {
+    // the report is written (it says which); the numbers of a tool that copied wrong mean nothing
+    log(`error: ${bad.length} target(s) differ from the source: ${bad.map((c) => `${c.tool} after ${c.after}`).join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {
