@@ -34,11 +34,15 @@ export interface RunHistory {
   /** workflow tasks: scheduled -> completed, summed, ms */
   workflowTaskMs: number;
   workflowTasks: number;
+  /** activity tasks started per worker identity (pid@host): how the work spread over worker processes */
+  activitiesByWorker: Record<string, number>;
+  /** the most events any one execution of the chain had (continue-as-new keeps it bounded) */
+  maxEventsPerExecution: number;
 }
 
 /** Follows the chain from its first execution and sums over all of them. */
 export async function runHistory(client: Client, workflowId: string, firstRunId: string): Promise<RunHistory> {
-  const out: RunHistory = { executions: 0, events: 0, spanMs: 0, activities: {}, workflowTaskMs: 0, workflowTasks: 0 };
+  const out: RunHistory = { executions: 0, events: 0, spanMs: 0, activities: {}, workflowTaskMs: 0, workflowTasks: 0, activitiesByWorker: {}, maxEventsPerExecution: 0 };
   let runId: string | undefined = firstRunId;
   let first = Number.NaN;
   let last = 0;
@@ -47,6 +51,7 @@ export async function runHistory(client: Client, workflowId: string, firstRunId:
     const events: Event[] = history.events ?? [];
     out.executions += 1;
     out.events += events.length;
+    out.maxEventsPerExecution = Math.max(out.maxEventsPerExecution, events.length);
     const scheduled = new Map<string, { type: string; at: number }>();
     const started = new Map<string, number>();
     const wftScheduled = new Map<string, number>();
@@ -60,6 +65,8 @@ export async function runHistory(client: Client, workflowId: string, firstRunId:
         scheduled.set(id, { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
       } else if (e.activityTaskStartedEventAttributes) {
         started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), at);
+        const who = e.activityTaskStartedEventAttributes.identity ?? '?';
+        out.activitiesByWorker[who] = (out.activitiesByWorker[who] ?? 0) + 1;
       } else if (e.activityTaskCompletedEventAttributes || e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes) {
         const attrs = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
         const sid = String(attrs?.scheduledEventId);

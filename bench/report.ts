@@ -8,7 +8,20 @@ import { MiB, fmtInt, fmtMiB, fmtMs, fmtPct, fmtRatio, max, median, min, table }
 import type { StrategiesResults } from './target-strategies.js';
 
 export interface RunRecord {
-  scenario: 'copy-full' | 'copy-upsert-10k' | 'full' | 'incremental' | 'no-change' | 'full-small' | 'sweep-full' | 'sweep-incremental';
+  scenario:
+    | 'copy-full'
+    | 'copy-upsert-10k'
+    | 'full'
+    | 'incremental'
+    | 'no-change'
+    | 'full-small'
+    | 'sweep-full'
+    | 'sweep-incremental'
+    | 'peer-full'
+    | 'peer-incremental'
+    | 'workers-full';
+  /** unset: ferry; 'copy' for the baselines; a peer's name for peer runs */
+  tool?: string;
   rep: number;
   batchSize: number;
   tableRows: number;
@@ -26,6 +39,33 @@ export interface RunRecord {
   /** set for runs of a BENCH_VARIANTS checkout */
   variant?: string;
   history?: RunHistory;
+  /** ferry runs with several worker processes: how many, and each one's peak RSS */
+  workers?: number;
+  workerPeakRss?: number[];
+  /** ferry full loads: bytes of the state store's tables and of the target table right after the run */
+  stateBytes?: number;
+  targetBytes?: number;
+}
+
+/** A peer as the bench found it: installed (and maybe failed while running) or not installable. */
+export interface PeerReport {
+  name: string;
+  label: string;
+  installed: boolean;
+  /** why it is not installed */
+  reason?: string;
+  /** the error that stopped its runs */
+  failed?: string;
+}
+
+/** One comparison of a tool's target with the source (count + md5 over the 11 columns). */
+export interface ContentCheck {
+  tool: string;
+  after: string;
+  sourceRows: number;
+  targetRows: number;
+  ok: boolean;
+  md5: string;
 }
 
 export interface BenchResults {
@@ -53,9 +93,13 @@ export interface BenchResults {
     smallRows: number;
     batchSize: number;
     batchChosenBy: string;
+    workers?: number[];
+    workersRepeat?: number;
   };
   runs: RunRecord[];
   strategies: StrategiesResults | undefined;
+  peers?: PeerReport[];
+  checks?: ContentCheck[];
 }
 
 const R = new Set([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -64,6 +108,54 @@ const writeRate = (r: RunRecord) => (r.written > 0 ? r.written / (r.wallMs / 100
 
 function pick(results: BenchResults, scenario: RunRecord['scenario'], batchSize?: number): RunRecord[] {
   return results.runs.filter((r) => r.scenario === scenario && !r.variant && (batchSize === undefined || r.batchSize === batchSize));
+}
+
+const MB = 1_000_000;
+const RSS_AIM = 300 * MB;
+const TEN_MILLION = 10_000_000;
+
+/** The issue #12 table: every tool's full load and 10K-changed incremental, side by side. */
+function sideBySide(results: BenchResults): string[] {
+  const s = results.settings;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const copyFull = pick(results, 'copy-full');
+  const copyRate = median(copyFull.map(rate));
+  const wall = (runs: RunRecord[]) => median(runs.map((r) => r.wallMs));
+  const row = (label: string, full: RunRecord[], inc: string, rss: number): string[] => [
+    label,
+    fmtMs(wall(full)),
+    fmtInt(median(full.map(rate))),
+    fmtRatio(median(full.map(rate)) / copyRate),
+    inc,
+    fmtMiB(rss),
+  ];
+  const lines: { rate: number; cells: string[] }[] = [];
+  const notRun: string[][] = [];
+  for (const peer of results.peers ?? []) {
+    const full = results.runs.filter((r) => r.scenario === 'peer-full' && r.tool === peer.name);
+    const inc = results.runs.filter((r) => r.scenario === 'peer-incremental' && r.tool === peer.name);
+    if (!peer.installed) notRun.push([`${peer.label}: **not installed** (${peer.reason ?? '?'})`, '–', '–', '–', '–', '–']);
+    else if (!full.length) notRun.push([`${peer.label}: **failed** (${peer.failed ?? 'no run'})`, '–', '–', '–', '–', '–']);
+    else {
+      const label = peer.failed ? `${peer.label} (failed after ${full.length} run(s): ${peer.failed})` : peer.label;
+      lines.push({ rate: median(full.map(rate)), cells: row(label, full, fmtMs(wall(inc)), median([...full, ...inc].map((r) => r.peakRss))) });
+    }
+  }
+  lines.sort((a, b) => b.rate - a.rate);
+  const full = pick(results, 'full');
+  const inc = pick(results, 'incremental');
+  const copyInc = pick(results, 'copy-upsert-10k');
+  const out: string[][] = [];
+  if (copyFull.length) out.push(row('`COPY … TO STDOUT \\| COPY … FROM STDIN`', copyFull, `${fmtMs(wall(copyInc))} (COPY + upsert)`, median([...copyFull, ...copyInc].map((r) => r.peakRss))));
+  out.push(...lines.map((l) => l.cells));
+  if (full.length) {
+    const peak = median([...full, ...inc, ...pick(results, 'no-change')].map((r) => r.peakRss));
+    out.push(row(`**ferry** (\`ferry run\`, batch ${n(s.batchSize)})`, full, `${fmtMs(wall(inc))} end to end`, peak));
+  }
+  out.push(...notRun);
+  return [
+    table(['tool', 'full load', 'rows/s', '× COPY', `${n(s.changed / 1000)}K-changed incremental`, 'peak RSS'], out, new Set([1, 2, 3, 4, 5])),
+  ];
 }
 
 const ACTIVITY_ORDER = ['beginRun', 'fetchBatch', 'validateBatch', 'mapBatch', 'upsertBatch', 'mirrorDelete', 'finishRun'];
@@ -125,6 +217,35 @@ export function renderReport(results: BenchResults, notes?: string): string {
   const copyFull = pick(results, 'copy-full');
   const copyInc = pick(results, 'copy-upsert-10k');
   const small = pick(results, 'full-small');
+  if (full.length || results.runs.some((r) => r.scenario === 'peer-full')) {
+    p('## Side by side');
+    p();
+    p(
+      `Same ${n(s.rows)}-row × 11-column source table, each tool into a fresh Postgres table, medians of ${s.repeat} (tools in rotated order within each repetition). ` +
+        'Full load: wall of the whole run, process start to exit for COPY and the peers (interpreter start and imports included), client `workflow.start` → `result()` for ferry (its worker is already running). ' +
+        `Incremental: ${n(s.changed)} rows spread over the table get a new \`updated_at\`, then one run (Sling: \`--mode incremental\` with update key \`updated_at\` and primary key \`id\`; dlt: \`sql_table\` with \`incremental("updated_at")\`, write disposition merge on \`id\`; COPY: the changed rows → temp table → \`INSERT … ON CONFLICT DO UPDATE\`). ` +
+        'Peak RSS: the largest process of the tool (GNU time %M: the COPY pipe\'s psql, Sling\'s binary, dlt\'s Python), ferry\'s worker process (VmHWM); median over its full and incremental runs.',
+    );
+    p();
+    for (const line of sideBySide(results)) p(line);
+    p();
+    const checks = results.checks ?? [];
+    if (checks.length) {
+      const bad = checks.filter((c) => !c.ok);
+      p(
+        `Content checks (first repetition; count + md5 over the 11 source columns, one canonical text per column for every tool: bigint, lower-cased e-mail, numeric(12,2), boolean, timestamptz; extra columns such as ferry's \`id\` are left out): ` +
+          (bad.length
+            ? `**${bad.length} of ${checks.length} differ**: ${bad.map((c) => `${c.tool} after ${c.after} (${n(c.targetRows)} rows, source ${n(c.sourceRows)})`).join('; ')}.`
+            : `all ${checks.length} equal the source (${[...new Set(checks.map((c) => `${c.tool} after ${c.after}`))].join(', ')}).`),
+      );
+      p();
+    }
+    p(
+      'Type differences the peers introduce (the check reads through them): Sling creates its table without a primary key and with `balance numeric` (no scale); dlt writes `varchar` for the text columns and adds its own `_dlt_loads`, `_dlt_pipeline_state` and `_dlt_version` tables to the dataset (with its defaults also `_dlt_load_id` and `_dlt_id` columns, and `score bigint`). ferry writes into an existing table with its own `id` and renamed columns (`src_id`, `source_updated_at`) and lower-cases the e-mail, as the COPY baseline does.',
+    );
+    p();
+  }
+
   if (full.length) {
     p('## Results');
     p();
@@ -165,22 +286,92 @@ export function renderReport(results: BenchResults, notes?: string): string {
     p();
 
     // ---------------------------------------------------------------- aims
-    p('## Aims');
+    p('## Aims (issue #12)');
     p();
     const ratio = median(full.map(rate)) / copyRate;
     const incWall = median(inc.map((r) => r.wallMs));
+    const noneWall = median(none.map((r) => r.wallMs));
     const bigRss = median(full.map((r) => r.peakRss));
     const smallRss = median(small.map((r) => r.peakRss));
     const rssDiff = (bigRss - smallRss) / smallRss;
-    p(table(['aim', 'measured', 'met?'], [
-      ['full load ≥ 1/3 of COPY rows/s', `${fmtInt(median(full.map(rate)))} vs ${fmtInt(copyRate)} rows/s = ${fmtRatio(ratio)} (aim ≥ 0.33×)`, ratio >= 1 / 3 ? '**yes**' : '**no**'],
-      [`${n(s.changed)}-row incremental < 1 s end to end`, `median ${fmtMs(incWall)} (min ${fmtMs(min(inc.map((r) => r.wallMs)))})`, incWall < 1000 ? '**yes**' : '**no**'],
-      [
-        `same worker peak RSS at ${n(s.smallRows)} and ${n(s.rows)} rows`,
-        small.length ? `${fmtMiB(smallRss)} vs ${fmtMiB(bigRss)} (${rssDiff >= 0 ? '+' : ''}${(rssDiff * 100).toFixed(0)}%; idle after start ${fmtMiB(median(full.map((r) => r.idleRss)))})` : 'not measured (rss phase skipped)',
-        small.length ? (Math.abs(bigRss - smallRss) <= Math.max(0.1 * smallRss, 16 * MiB) ? '**yes** (within 10%)' : '**no**') : '',
-      ],
-    ]));
+    const workerRuns = pick(results, 'workers-full');
+    const allPeaks = [...full, ...inc, ...none, ...small, ...workerRuns].flatMap((r) => r.workerPeakRss ?? [r.peakRss]);
+    const worstRss = max(allPeaks);
+    const withFootprint = full.filter((r) => r.stateBytes !== undefined && r.targetBytes !== undefined);
+    const stateBytes = median(withFootprint.map((r) => r.stateBytes as number));
+    const targetBytes = median(withFootprint.map((r) => r.targetBytes as number));
+    const histories = full.filter((r) => r.history).map((r) => r.history as RunHistory);
+    const maxEvents = max(histories.map((h) => h.maxEventsPerExecution ?? h.events / h.executions));
+    const firstTenth = median(full.map((r) => (r.rssByDecile ? (r.rssByDecile[0] ?? Number.NaN) : Number.NaN)));
+    const lastTenth = median(full.map((r) => (r.rssByDecile ? (r.rssByDecile[9] ?? Number.NaN) : Number.NaN)));
+    const yes = (ok: boolean) => (ok ? '**yes**' : '**no**');
+    p(
+      table(
+        ['aim', 'measured', 'met?'],
+        [
+          ['full load ≥ 0.6× the COPY pipe\'s rows/s', `${fmtInt(median(full.map(rate)))} vs ${fmtInt(copyRate)} rows/s = ${fmtRatio(ratio)}`, yes(ratio >= 0.6)],
+          [`${n(s.changed)}-row incremental ≤ 0.5 s end to end`, `median ${fmtMs(incWall)} (min ${fmtMs(min(inc.map((r) => r.wallMs)))})`, yes(incWall <= 500)],
+          ['no-change run ≤ 0.2 s', `median ${fmtMs(noneWall)}`, yes(noneWall <= 200)],
+          [
+            'worker peak RSS ≤ 300 MB at any table size',
+            `highest of all ferry runs ${fmtMiB(worstRss)} (${Math.round(worstRss / MB)} MB); full load median ${fmtMiB(bigRss)}${small.length ? `, ${n(s.smallRows)}-row table ${fmtMiB(smallRss)} (${rssDiff >= 0 ? '+' : ''}${(rssDiff * 100).toFixed(0)}% at ${n(s.rows)} rows)` : ''}`,
+            yes(worstRss <= RSS_AIM),
+          ],
+          [
+            'state-store footprint of a full load ≤ the target table\'s size',
+            withFootprint.length ? `ferry_* tables ${fmtMiB(stateBytes)} vs target ${fmtMiB(targetBytes)} (right after the load, before any vacuum; indexes and dead rows included)` : 'not measured',
+            withFootprint.length ? yes(stateBytes <= targetBytes) : '',
+          ],
+          [
+            '10,000,000-row full load reported, RSS flat',
+            s.rows >= TEN_MILLION
+              ? `${n(s.rows)} rows: peak RSS ${fmtMiB(bigRss)}; first tenth of the run ${fmtMiB(firstTenth)}, last tenth ${fmtMiB(lastTenth)}`
+              : `not run in this report (${n(s.rows)} rows): \`npm run bench -- --rows 10000000 --repeat 1\``,
+            s.rows >= TEN_MILLION ? yes(bigRss <= RSS_AIM && Math.abs(lastTenth - firstTenth) <= Math.max(0.1 * firstTenth, 16 * MiB)) : '–',
+          ],
+          ['history per run bounded (continue-as-new)', `at most ${fmtInt(maxEvents)} events in one execution (${fmtInt(median(histories.map((h) => h.executions)))} executions per full load)`, yes(maxEvents <= 10_240)],
+        ],
+      ),
+    );
+    p();
+  }
+
+  // ---------------------------------------------------------------- workers
+  const workerRuns = pick(results, 'workers-full');
+  if (workerRuns.length || (s.workers?.length && full.length)) {
+    p('## Worker processes (ferry full load)');
+    p();
+    p(
+      `The same full load with 1, ${(s.workers ?? []).join(' and ')} worker processes (\`src/worker.ts\`, all polling the same task queue), fresh workers and an empty target and state store each time; 1 worker is the full load of the table above. ` +
+        `Medians of ${s.workersRepeat ?? s.repeat}. "Activities per worker" counts \`ActivityTaskStarted\` events by worker identity in the median run: how the work spread.`,
+    );
+    p();
+    const copyRate = median(copyFull.map(rate));
+    const oneRate = median(full.map(rate));
+    const spread = (runs: RunRecord[]) => {
+      const sorted = runs.filter((r) => r.history).sort((a, b) => a.wallMs - b.wallMs);
+      const mid = sorted[Math.floor((sorted.length - 1) / 2)];
+      if (!mid?.history) return '–';
+      const counts = Object.values(mid.history.activitiesByWorker ?? {}).sort((a, b) => b - a);
+      while (counts.length < (mid.workers ?? 1)) counts.push(0);
+      return counts.map((c) => fmtInt(c)).join(' / ');
+    };
+    const wLine = (k: number, runs: RunRecord[]) => [
+      String(k),
+      fmtMs(median(runs.map((r) => r.wallMs))),
+      fmtInt(median(runs.map(rate))),
+      fmtRatio(median(runs.map(rate)) / copyRate),
+      fmtRatio(median(runs.map(rate)) / oneRate),
+      fmtMiB(median(runs.map((r) => max(r.workerPeakRss ?? [r.peakRss])))),
+      spread(runs),
+    ];
+    p(
+      table(
+        ['worker processes', 'full load', 'rows/s', '× COPY', '× 1 worker', 'peak RSS (largest worker)', 'activities per worker'],
+        [wLine(1, full), ...(s.workers ?? []).map((k) => wLine(k, workerRuns.filter((r) => r.workers === k)))],
+        new Set([1, 2, 3, 4, 5, 6]),
+      ),
+    );
     p();
   }
 
@@ -337,7 +528,9 @@ export function renderReport(results: BenchResults, notes?: string): string {
   p(`- **Data**: source \`bench_src\` (id bigint pk, email, first/last name, country, city, score int, balance numeric(12,2), active bool, created_at, updated_at timestamptz; index on (updated_at, id) for keyset paging), ${n(s.rows)} rows generated in SQL. Target \`bench_dst\`: own bigserial id, unique \`src_id\`, the same 10 data columns. Both in a database created for the run and dropped after it; the state store is in that database too.`);
   p('- **Stream** (bench/ferry.bench.config.ts): timestamp cursor on `updated_at`, zod schema over all 11 fields, a map that renames and lower-cases the e-mail, `postgresTarget` keyed on `src_id` (id column `id`), no deletes, default continue-as-new (every 100 batches or when Temporal suggests it), batch size passed per run.');
   p('- **Worker**: a child process `node --import tsx src/worker.ts` (DATABASE_URL, TEMPORAL_ADDRESS, FERRY_TASK_QUEUE, FERRY_CONFIG=bench/ferry.bench.config.ts, FERRY_WORKFLOW_BUNDLE prebuilt), started fresh for every group of runs; RSS from /proc/<pid>/status: VmHWM after resetting it (`echo 5 > /proc/<pid>/clear_refs`) right before each run, cross-checked by polling VmRSS every 50 ms.');
-  p(`- **Per repetition**: COPY baseline into the empty target → empty the target and ferry's state → fresh worker → **full load** (first run, no checkpoint) → \`VACUUM (ANALYZE)\` of source, target and ferry's state tables (what autovacuum would have done before a later run; not timed) → ${n(s.changed)} rows spread over the table get a new \`updated_at\` and score → **incremental** → COPY+upsert baseline of the same changed rows → **no-change** run. A \`CHECKPOINT\` precedes every timed run. After the first repetition the target is compared with the source (count + md5 over all columns).`);
+  p(`- **Per repetition**: COPY baseline into the empty target → empty the target and ferry's state → fresh worker → **full load** (first run, no checkpoint) → \`VACUUM (ANALYZE)\` of source, target and ferry's state tables (what autovacuum would have done before a later run; not timed) → ${n(s.changed)} rows spread over the table get a new \`updated_at\` and score → **incremental** → COPY+upsert baseline of the same changed rows → **no-change** run. A \`CHECKPOINT\` precedes every timed run. In the first repetition each tool's target is compared with the source after its full load and after its incremental (count + md5, see the content checks above). Within a repetition the order of ferry's cycle and the peers' rotates.`);
+  p('- **Peers** (bench/peers/, installed by scripts/ensure-bench-peers.sh into `.ferry/bench-venv` from PyPI; one not installable is reported with the reason): Sling, `sling run --src-conn … --src-stream public.bench_src --tgt-conn … --tgt-object public.sling_dst --mode full-refresh` with its defaults, then `--mode incremental --primary-key id --update-key updated_at`; dlt, bench/peers/dlt_load.py: `sql_table(backend="connectorx", incremental=dlt.sources.incremental("updated_at"))`, primary key `id`, `loader_file_format="parquet"`, write disposition replace for the full load (dataset and pipeline state dropped first) and merge for the incremental. Each peer\'s full load goes into a fresh table; after it its table and the source get `VACUUM (ANALYZE)` like ferry\'s, then the same kind of 10K change and its incremental run.');
+  p(`- **Worker processes**: ${(s.workers ?? []).length ? `the full load again with ${(s.workers ?? []).join(' and ')} worker processes started on one task queue (BENCH_WORKERS)` : 'not run (BENCH_PHASES without workers)'}.`);
   p(`- **RSS check**: the same full load on a ${n(s.smallRows)}-row table, fresh worker, same batch size.`);
   p('- **Baselines**: `psql \\copy (select … from bench_src) to pstdout | psql \\copy bench_dst (…) from pstdin` — both ends C clients in text format, so they measure the database, not a client library. The incremental baseline copies the changed rows into a temp table and upserts them with one INSERT … SELECT … ON CONFLICT DO UPDATE.');
   p('- **History**: `fetchHistory()` of each execution, following `WorkflowExecutionContinuedAsNew` to the next run id.');

@@ -6,15 +6,24 @@
 //   main        per repetition: COPY baseline, full load, 10K-row incremental
 //               (and its COPY+upsert baseline), no-change run
 //   rss         full load of a small table, to compare the worker's peak RSS with the big one
+//               and, in the same repetition (order rotated), each installed peer: Sling and
+//               dlt (bench/peers/): full load into a fresh table, then the same 10K change
+//               and an incremental run; every tool's target checked by count + md5 (rep 1)
+//   workers     ferry's full load with 2 and 3 worker processes on the same task queue
+//   rss         full load of a small table, to compare the worker's peak RSS with the big one
 //   strategies  target write strategies for one batch (bench/target-strategies.ts)
 // Writes bench/REPORT.md and .ferry/bench/results.json.
 //
 // Environment (defaults in brackets):
 //   BENCH_ROWS [1000000]  BENCH_REPEAT [3]  BENCH_CHANGED [10000]
-//   BENCH_SWEEP [5000,10000,20000]  BENCH_SWEEP_ROWS [BENCH_ROWS]  BENCH_SWEEP_REPEAT [1]
+//   BENCH_SWEEP [5000,10000,20000]  BENCH_SWEEP_ROWS [BENCH_ROWS, at most 1000000]  BENCH_SWEEP_REPEAT [1]
 //   BENCH_BATCH [fastest of the sweep]  BENCH_SMALL_ROWS [100000]
 //   BENCH_STRATEGY_BATCH [10000]  BENCH_STRATEGY_BATCHES [10]  BENCH_STRATEGY_REPEAT [3]
-//   BENCH_PHASES [sweep,main,rss,strategies]  BENCH_REPORT [bench/REPORT.md]
+//   BENCH_PHASES [sweep,main,workers,rss,strategies]  BENCH_REPORT [bench/REPORT.md]
+//   BENCH_PEERS [sling,dlt; also dlt-defaults (slow: ~15× dlt's fastest); none]
+//   BENCH_PEERS_STATUS [.ferry/bench-venv/peers.json, written by scripts/ensure-bench-peers.sh]
+//   BENCH_WORKERS [2,3: worker-process counts of the workers phase; 1 is the main full load]
+//   BENCH_WORKERS_REPEAT [BENCH_REPEAT]
 //   BENCH_CPU_PROF [unset: a directory to write the workers' --cpu-prof profiles to]
 //   BENCH_WORKER_NODE_FLAGS [unset: extra node flags for the worker, e.g. --max-old-space-size=192]
 //   BENCH_VARIANTS [unset: name=/path/to/checkout,… — A/B: every main repetition also runs the
@@ -38,12 +47,13 @@ import type { syncStream } from '../src/workflows/sync-stream.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.js';
 import { repoRoot } from '../test/support/harness.js';
 import { copyFull, copyUpsert } from './baseline.js';
+import { loadPeers, PEER_NAMES, type MissingPeer, type Peer, type PeerName } from './peers/peers.js';
 import { runHistory, type RunHistory } from './history.js';
-import { writeReport, type BenchResults, type RunRecord } from './report.js';
+import { writeReport, type BenchResults, type ContentCheck, type PeerReport, type RunRecord } from './report.js';
 import { median } from './stats.js';
-import { changeRows, createSourceTable, createTargetTable, emptyTarget, resetFerryState, sameContent } from './tables.js';
+import { TARGET_COLUMNS, changeRows, contentHash, createSourceTable, createTargetTable, emptyTarget, ferryStateTables, resetFerryState, sourceHash } from './tables.js';
 import { runTargetStrategies } from './target-strategies.js';
-import { WorkerProcess } from './worker-process.js';
+import { WorkerProcess, type MemoryReading } from './worker-process.js';
 
 const int = (name: string, fallback: number): number => {
   const raw = process.env[name];
@@ -61,10 +71,21 @@ const ROWS = int('BENCH_ROWS', 1_000_000);
 const REPEAT = int('BENCH_REPEAT', 3);
 const CHANGED = Math.min(int('BENCH_CHANGED', 10_000), ROWS);
 const SWEEP = list('BENCH_SWEEP', [5_000, 10_000, 20_000]);
-const SWEEP_ROWS = int('BENCH_SWEEP_ROWS', ROWS);
+const SWEEP_ROWS = int('BENCH_SWEEP_ROWS', Math.min(ROWS, 1_000_000));
 const SWEEP_REPEAT = int('BENCH_SWEEP_REPEAT', 1);
 const SMALL_ROWS = int('BENCH_SMALL_ROWS', 100_000);
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'sweep,main,rss,strategies').split(',').map((s) => s.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'sweep,main,workers,rss,strategies').split(',').map((s) => s.trim()));
+const WANTED_PEERS: PeerName[] = (process.env.BENCH_PEERS ?? 'sling,dlt')
+  .split(',')
+  .map((x) => x.trim())
+  .filter((x) => x && x !== 'none')
+  .map((x) => {
+    if (!(PEER_NAMES as readonly string[]).includes(x)) throw new Error(`BENCH_PEERS: unknown peer "${x}" (known: ${PEER_NAMES.join(', ')}, none)`);
+    return x as PeerName;
+  });
+const PEERS_STATUS = path.resolve(repoRoot, process.env.BENCH_PEERS_STATUS ?? '.ferry/bench-venv/peers.json');
+const WORKERS = list('BENCH_WORKERS', [2, 3]).filter((n) => n > 1);
+const WORKERS_REPEAT = int('BENCH_WORKERS_REPEAT', REPEAT);
 const REPORT = path.resolve(repoRoot, process.env.BENCH_REPORT ?? 'bench/REPORT.md');
 const CPU_PROF = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
 const TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7253';
@@ -77,6 +98,38 @@ const log = (msg: string) => process.stderr.write(`bench: ${msg}\n`);
 interface World {
   db: TestDatabase;
   client: Client;
+  /** every content check made, for the report */
+  checks: ContentCheck[];
+}
+
+/**
+ * Compares a tool's target with the source (count + md5 over the 11 columns, the same
+ * canonical form for every tool) and records the result. Returns whether they match.
+ */
+async function check(world: World, tool: string, after: string, relation: string, columns: readonly string[]): Promise<boolean> {
+  const s = await sourceHash(world.db.pool, 'bench_src');
+  const t = await contentHash(world.db.pool, relation, columns);
+  const ok = s.rows === t.rows && s.md5 === t.md5;
+  world.checks.push({ tool, after, sourceRows: s.rows, targetRows: t.rows, ok, md5: t.md5 });
+  log(`check ${tool} after ${after}: ${ok ? 'target equals source' : 'TARGET DIFFERS from source'} (${t.rows} rows, source ${s.rows}; md5 ${t.md5.slice(0, 8)}${ok ? '' : ` vs ${s.md5.slice(0, 8)}`})`);
+  return ok;
+}
+
+/** Bytes on disk (tables, indexes, TOAST, dead rows included) of ferry's state store and of the target. */
+async function footprint(world: World, target: string): Promise<{ stateBytes: number; targetBytes: number }> {
+  const { rows } = await world.db.pool.query<{ state: string | null; target: string }>(
+    `select (select sum(pg_total_relation_size(t::regclass)) from unnest($2::text[]) t) as state, pg_total_relation_size($1::regclass) as target`,
+    [target, await ferryStateTables(world.db.pool)],
+  );
+  return { stateBytes: Number(rows[0]?.state ?? 0), targetBytes: Number(rows[0]?.target ?? 0) };
+}
+
+/** Runs `work` while measuring the peak memory of every worker (each one's measure() nested in the next). */
+async function measureAll<T>(workers: readonly WorkerProcess[], work: () => Promise<T>): Promise<{ value: T; memories: MemoryReading[] }> {
+  const [first, ...rest] = workers;
+  if (!first) return { value: await work(), memories: [] };
+  const { value, memory } = await first.measure(() => measureAll(rest, work));
+  return { value: value.value, memories: [memory, ...value.memories] };
 }
 
 async function checkpoint(db: TestDatabase): Promise<void> {
@@ -131,15 +184,16 @@ async function startWorker(world: World, source: string, target: string, label: 
 
 async function ferryRun(
   world: World,
-  worker: WorkerProcess,
+  workers: WorkerProcess | readonly WorkerProcess[],
   scenario: RunRecord['scenario'],
   rep: number,
   batchSize: number,
   rows: number,
 ): Promise<RunRecord> {
+  const all = Array.isArray(workers) ? (workers as readonly WorkerProcess[]) : [workers as WorkerProcess];
   await checkpoint(world.db);
-  const idleRss = await worker.rss();
-  const { value, memory } = await worker.measure(async () => {
+  const idleRss = Math.max(...(await Promise.all(all.map((w) => w.rss()))));
+  const { value, memories } = await measureAll(all, async () => {
     const t0 = performance.now();
     const handle = await world.client.workflow.start<typeof syncStream>('syncStream', {
       workflowId: STREAM,
@@ -149,6 +203,8 @@ async function ferryRun(
     const summary: RunSummary = await handle.result();
     return { summary, wallMs: performance.now() - t0, firstRunId: handle.firstExecutionRunId };
   });
+  // the first worker's reading, or the one with the highest peak when there are several
+  const memory = [...memories].sort((a, b) => b.hwm - a.hwm)[0] as MemoryReading;
   const history: RunHistory = await runHistory(world.client, STREAM, value.firstRunId);
   if (value.summary.status !== 'succeeded') throw new Error(`${scenario} run ended ${value.summary.status}: ${value.summary.message ?? ''}`);
   const record: RunRecord = {
@@ -165,6 +221,8 @@ async function ferryRun(
     sampledPeakRss: memory.sampledPeak,
     rssByDecile: memory.byDecile,
     history,
+    ...(all.length > 1 ? { workers: all.length, workerPeakRss: memories.map((m) => m.hwm) } : {}),
+    ...(scenario === 'full' || scenario === 'workers-full' ? await footprint(world, 'bench_dst') : {}),
   };
   log(
     `${scenario} #${rep} batch ${batchSize}: ${record.records} records, ${record.written} written in ${(record.wallMs / 1000).toFixed(2)} s ` +
@@ -173,11 +231,38 @@ async function ferryRun(
   return record;
 }
 
-async function baselineRun(world: World, scenario: RunRecord['scenario'], rep: number, rows: number, work: () => Promise<number>): Promise<RunRecord> {
+async function baselineRun(world: World, scenario: RunRecord['scenario'], rep: number, rows: number, work: () => Promise<{ wallMs: number; peakRss: number }>): Promise<RunRecord> {
   await checkpoint(world.db);
-  const wallMs = await work();
-  log(`${scenario} #${rep}: ${rows} rows in ${(wallMs / 1000).toFixed(2)} s (${Math.round(rows / (wallMs / 1000))} rows/s)`);
-  return { scenario, rep, batchSize: 0, tableRows: rows, records: rows, written: rows, batches: 0, wallMs, idleRss: 0, peakRss: 0, sampledPeakRss: 0 };
+  const { wallMs, peakRss } = await work();
+  log(`${scenario} #${rep}: ${rows} rows in ${(wallMs / 1000).toFixed(2)} s (${Math.round(rows / (wallMs / 1000))} rows/s), peak RSS ${Math.round(peakRss / 1048576)} MiB`);
+  return { scenario, tool: 'copy', rep, batchSize: 0, tableRows: rows, records: rows, written: rows, batches: 0, wallMs, idleRss: 0, peakRss, sampledPeakRss: peakRss };
+}
+
+/**
+ * One peer's repetition: full load into a fresh table, then CHANGED rows changed in
+ * the source and the peer's incremental run; checked against the source when `verify`.
+ */
+async function peerCycle(world: World, peer: Peer, rows: number, rep: number, verify: boolean): Promise<RunRecord[]> {
+  const record = (scenario: RunRecord['scenario'], records: number, r: { wallMs: number; peakRss: number; written: number }): RunRecord => {
+    log(
+      `${peer.name} ${scenario} #${rep}: ${records} rows (tool says ${r.written} written) in ${(r.wallMs / 1000).toFixed(2)} s ` +
+        `(${Math.round(records / (r.wallMs / 1000))} rows/s), peak RSS ${Math.round(r.peakRss / 1048576)} MiB`,
+    );
+    return { scenario, tool: peer.name, rep, batchSize: 0, tableRows: rows, records, written: r.written, batches: 0, wallMs: r.wallMs, idleRss: 0, peakRss: r.peakRss, sampledPeakRss: r.peakRss };
+  };
+  await peer.reset(world.db.pool);
+  await checkpoint(world.db);
+  const out = [record('peer-full', rows, await peer.full())];
+  if (verify) await check(world, peer.name, 'full load', peer.relation, peer.columns);
+  // as for ferry: the state autovacuum would have left before a later run
+  await world.db.pool.query(`vacuum (analyze) ${peer.relation}, bench_src`);
+  const changed = await changeRows(world.db.pool, 'bench_src', rows, CHANGED, rep);
+  await checkpoint(world.db);
+  const inc = record('peer-incremental', changed, await peer.incremental());
+  if (inc.written !== changed) log(`warning: ${changed} rows changed but ${peer.name} says ${inc.written} written`);
+  out.push(inc);
+  if (verify) await check(world, peer.name, `${changed}-row incremental`, peer.relation, peer.columns);
+  return out;
 }
 
 async function maxUpdated(world: World, source: string): Promise<string> {
@@ -196,22 +281,25 @@ async function cycle(
   if (opts.baselines) {
     await emptyTarget(world.db.pool, target);
     out.push(await baselineRun(world, 'copy-full', rep, rows, () => copyFull(world.db.url, source, target)));
+    if (opts.verify) await check(world, 'copy', 'full load', target, TARGET_COLUMNS);
   }
   await emptyTarget(world.db.pool, target);
   await resetFerryState(world.db.pool);
   const worker = await startWorker(world, source, target, `${opts.label}-${rep}`, opts.variant);
   try {
     out.push(await ferryRun(world, worker, opts.label === 'rss' ? 'full-small' : opts.label === 'sweep' ? 'sweep-full' : 'full', rep, batchSize, rows));
+    if (opts.verify) await check(world, 'ferry', 'full load', target, TARGET_COLUMNS);
     if (opts.incremental) {
       // The incremental stands for a later run: give the tables the state autovacuum would
       // have given them by then (hint bits, visibility map, statistics), for ferry and the
       // COPY baseline alike, instead of racing autovacuum right after a bulk load.
-      await world.db.pool.query(`vacuum (analyze) ${target}, ${source}, ferry_binding_keys, ferry_staging`);
+      await world.db.pool.query(`vacuum (analyze) ${[target, source, ...(await ferryStateTables(world.db.pool))].join(', ')}`);
       const since = await maxUpdated(world, source);
       const changed = await changeRows(world.db.pool, source, rows, CHANGED, rep);
       const inc = await ferryRun(world, worker, opts.label === 'sweep' ? 'sweep-incremental' : 'incremental', rep, batchSize, rows);
       if (inc.written !== changed) log(`warning: ${changed} rows changed but ${inc.written} written`);
       out.push(inc);
+      if (opts.verify) await check(world, 'ferry', `${changed}-row incremental`, target, TARGET_COLUMNS);
       if (opts.baselines) out.push(await baselineRun(world, 'copy-upsert-10k', rep, changed, () => copyUpsert(world.db.url, source, target, since)));
       if (opts.label !== 'sweep') out.push(await ferryRun(world, worker, 'no-change', rep, batchSize, rows));
     }
@@ -219,11 +307,6 @@ async function cycle(
     await worker.stop();
   }
   if (opts.variant) for (const r of out) r.variant = opts.variant.name;
-  if (opts.verify) {
-    const check = await sameContent(world.db.pool, source, target);
-    if (!check.ok) throw new Error(`target differs from source after ${opts.label} #${rep}: ${check.source} source rows, ${check.target} target rows`);
-    log(`checked: target equals source (${check.target} rows)`);
-  }
   return out;
 }
 
@@ -265,14 +348,34 @@ async function main(): Promise<void> {
   const db = await createTestDatabase('bench');
   log(`database ${db.name}`);
   const temporal = await connectClient({ address: TEMPORAL_ADDRESS, namespace: 'default', taskQueue: TASK_QUEUE });
-  const world: World = { db, client: temporal.client };
+  const world: World = { db, client: temporal.client, checks: [] };
+  const { peers, missing } = loadPeers(PEERS_STATUS, WANTED_PEERS, { url: db.url, source: 'bench_src', workDir: path.join(OUT_DIR, 'peers') });
+  const peerReports = new Map<PeerName, PeerReport>([
+    ...peers.map((p): [PeerName, PeerReport] => [p.name, { name: p.name, label: p.label, installed: true }]),
+    ...missing.map((m: MissingPeer): [PeerName, PeerReport] => [m.name, { name: m.name, label: m.name, installed: false, reason: m.reason }]),
+  ]);
+  for (const m of missing) log(`peer ${m.name} not installed: ${m.reason}`);
   const results: BenchResults = {
     startedAt: startedAt.toISOString(),
     finishedAt: '',
     machine,
-    settings: { rows: ROWS, repeat: REPEAT, changed: CHANGED, sweep: SWEEP, sweepRows: SWEEP_ROWS, sweepRepeat: SWEEP_REPEAT, smallRows: SMALL_ROWS, batchSize: 0, batchChosenBy: '' },
+    settings: {
+      rows: ROWS,
+      repeat: REPEAT,
+      changed: CHANGED,
+      sweep: SWEEP,
+      sweepRows: SWEEP_ROWS,
+      sweepRepeat: SWEEP_REPEAT,
+      smallRows: SMALL_ROWS,
+      batchSize: 0,
+      batchChosenBy: '',
+      workers: PHASES.has('workers') ? WORKERS : [],
+      workersRepeat: WORKERS_REPEAT,
+    },
     runs: [],
     strategies: undefined,
+    peers: [],
+    checks: world.checks,
   };
   try {
     const pgVersion = await db.pool.query<{ v: string }>('select version() as v');
@@ -321,10 +424,43 @@ async function main(): Promise<void> {
     if (PHASES.has('main')) {
       for (let rep = 1; rep <= REPEAT; rep += 1) {
         const variants: (Variant | undefined)[] = [undefined, ...VARIANTS];
-        for (let k = 0; k < variants.length; k += 1) {
-          const variant = variants[(k + rep - 1) % variants.length];
-          // the COPY baselines run once per repetition, with this checkout's cycle
-          results.runs.push(...(await cycle(world, { source: 'bench_src', rows: ROWS, rep, batchSize, baselines: !variant, incremental: true, label: 'main', verify: rep === 1, ...(variant ? { variant } : {}) })));
+        // ferry's cycle (with the COPY baselines), its variants and each peer, in an order
+        // rotated every repetition so drift in the machine's load spreads over all tools
+        const units: (() => Promise<void>)[] = [
+          ...variants.map((variant) => async () => {
+            // the COPY baselines run once per repetition, with this checkout's cycle
+            results.runs.push(...(await cycle(world, { source: 'bench_src', rows: ROWS, rep, batchSize, baselines: !variant, incremental: true, label: 'main', verify: rep === 1, ...(variant ? { variant } : {}) })));
+          }),
+          ...peers.map((peer) => async () => {
+            const report = peerReports.get(peer.name) as PeerReport;
+            if (report.failed) return;
+            try {
+              results.runs.push(...(await peerCycle(world, peer, ROWS, rep, rep === 1)));
+            } catch (err) {
+              // a peer that breaks is reported with its error; the bench goes on without it
+              report.failed = err instanceof Error ? err.message : String(err);
+              log(`peer ${peer.name} failed: ${report.failed}`);
+            }
+          }),
+        ];
+        for (let k = 0; k < units.length; k += 1) await (units[(k + rep - 1) % units.length] as () => Promise<void>)();
+      }
+    }
+    if (PHASES.has('workers')) {
+      // ferry's full load with several worker processes on one task queue (1 = the main phase)
+      for (let rep = 1; rep <= WORKERS_REPEAT; rep += 1) {
+        const order = WORKERS.map((_, i) => WORKERS[(i + rep - 1) % WORKERS.length] as number);
+        for (const n of order) {
+          await emptyTarget(db.pool, 'bench_dst');
+          await resetFerryState(db.pool);
+          const workers: WorkerProcess[] = [];
+          try {
+            for (let i = 0; i < n; i += 1) workers.push(await startWorker(world, 'bench_src', 'bench_dst', `workers${n}-${i}-${rep}`));
+            results.runs.push(await ferryRun(world, workers, 'workers-full', rep, batchSize, ROWS));
+          } finally {
+            await Promise.all(workers.map((w) => w.stop()));
+          }
+          if (rep === 1) await check(world, `ferry ×${n} workers`, 'full load', 'bench_dst', TARGET_COLUMNS);
         }
       }
     }
@@ -342,6 +478,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
+    results.peers = [...peerReports.values()];
     results.finishedAt = new Date().toISOString();
     await writeFile(path.join(OUT_DIR, 'results.json'), JSON.stringify(results, null, 2));
     await temporal.close();
@@ -349,6 +486,12 @@ async function main(): Promise<void> {
   }
   await writeReport(REPORT, results);
   log(`wrote ${path.relative(repoRoot, REPORT)} and .ferry/bench/results.json`);
+  const bad = world.checks.filter((c) => !c.ok);
+  if (bad.length) {
+    // the report is written (it says which); the numbers of a tool that copied wrong mean nothing
+    log(`error: ${bad.length} target(s) differ from the source: ${bad.map((c) => `${c.tool} after ${c.after}`).join(', ')}`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {

@@ -95,16 +95,59 @@ export async function emptyTarget(pool: pg.Pool, target: string): Promise<void> 
   await pool.query(`truncate ${target} restart identity`);
 }
 
-/** Forgets everything ferry remembers (the bench database is the bench's alone). */
-export async function resetFerryState(pool: pg.Pool): Promise<void> {
-  await pool.query(`truncate ferry_binding_keys, ferry_binding_scopes, ferry_checkpoints, ferry_staging, ferry_dead_letters, ferry_runs`);
+/**
+ * ferry's state-store tables in the bench database (every public ferry_* table but the
+ * migration bookkeeping), found rather than listed so the bench follows the schema.
+ */
+export async function ferryStateTables(pool: pg.Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string }>(
+    `select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relname like 'ferry\\_%' and c.relname not like 'ferry\\_migrations%'
+     order by 1`,
+  );
+  return rows.map((r) => r.name);
 }
 
-/** Same content check: target == source mapped (count and a hash over all columns). */
-export async function sameContent(pool: pg.Pool, source: string, target: string): Promise<{ ok: boolean; source: number; target: number }> {
-  const q = (sql: string) => pool.query<{ n: string; h: string }>(sql).then((r) => r.rows[0] ?? { n: '0', h: '' });
-  const s = await q(`select count(*) as n, md5(string_agg(concat_ws('|', ${TARGET_COLUMNS.map((_, i) => `x.c${i}`).join(', ')}), ',' order by x.c0)) as h
-                     from (${sourceAsTarget(source)}) as x(${TARGET_COLUMNS.map((_, i) => `c${i}`).join(', ')})`);
-  const t = await q(`select count(*) as n, md5(string_agg(concat_ws('|', ${TARGET_COLUMNS.join(', ')}), ',' order by src_id)) as h from ${target}`);
-  return { ok: s.n === t.n && s.h === t.h, source: Number(s.n), target: Number(t.n) };
+/** Forgets everything ferry remembers (the bench database is the bench's alone). */
+export async function resetFerryState(pool: pg.Pool): Promise<void> {
+  const tables = await ferryStateTables(pool);
+  if (tables.length) await pool.query(`truncate ${tables.join(', ')}`);
 }
+
+/** The source table's columns, in order: what a peer (Sling, dlt) copies under the same names. */
+export const SOURCE_COLUMNS = ['id', 'email', 'first_name', 'last_name', 'country', 'city', 'score', 'balance', 'active', 'created_at', 'updated_at'] as const;
+
+/**
+ * One canonical text per column, the same for every tool, so that a target whose
+ * types differ from the source's (Sling: numeric without scale; dlt: varchar; any
+ * tool: bigint for an int) hashes the same when it holds the same values. The
+ * e-mail is compared lower-cased: ferry's stream and the COPY baseline map it to
+ * lower case, the peers copy it as it is.
+ */
+const CANONICAL = ['::bigint::text', '::text', '::text', '::text', '::text', '::text', '::bigint::text', '::numeric(12,2)::text', '::boolean::text', '::timestamptz::text', '::timestamptz::text'];
+
+export interface ContentHash {
+  rows: number;
+  md5: string;
+}
+
+/**
+ * Row count and an md5 over all rows of `relation`, read through `columns` (the 11
+ * source columns under the names that relation gives them, in source order), ordered
+ * by the key. Extra columns (ferry's id, dlt's _dlt_*) are not part of it. Hashed in
+ * blocks of 65,536 keys (md5 of each row, md5 of each block, md5 of the blocks in
+ * order): one string_agg over a 10M-row table would pass Postgres's 1 GB value limit.
+ */
+export async function contentHash(pool: pg.Pool, relation: string, columns: readonly string[]): Promise<ContentHash> {
+  if (columns.length !== CANONICAL.length) throw new Error(`contentHash: expected ${CANONICAL.length} columns, got ${columns.length}`);
+  const exprs = columns.map((c, i) => (i === 1 ? `lower(${c}::text)` : `(${c})${CANONICAL[i]}`));
+  const key = `(${columns[0]})::bigint`;
+  const { rows } = await pool.query<{ n: string | null; h: string | null }>(
+    `select sum(n) as n, md5(string_agg(h, '' order by block)) as h
+     from (select ${key} >> 16 as block, count(*) as n, md5(string_agg(md5(concat_ws('|', ${exprs.join(', ')})), '' order by ${key})) as h
+           from ${relation} group by 1) blocks`,
+  );
+  return { rows: Number(rows[0]?.n ?? 0), md5: rows[0]?.h ?? '' };
+}
+
+export const sourceHash = (pool: pg.Pool, source: string) => contentHash(pool, source, SOURCE_COLUMNS);
