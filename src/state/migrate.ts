@@ -3,12 +3,14 @@ import type { StateDb } from './db.js';
 import * as core from './migrations/2026-11-22-001-core.js';
 import * as pipelines from './migrations/2026-11-27-001-pipelines.js';
 import * as runLinks from './migrations/2026-11-30-001-run-links.js';
+import * as links from './migrations/2026-12-01-001-links.js';
 
 /** Listed here, not read from disk, so migrations work the same under tsx, compiled, and bundled. */
 const migrations: Record<string, Migration> = {
   '2026-11-22-001-core': core,
   '2026-11-27-001-pipelines': pipelines,
   '2026-11-30-001-run-links': runLinks,
+  '2026-12-01-001-links': links,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

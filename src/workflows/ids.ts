@@ -12,3 +12,6 @@ export const scheduleIdOf = (name: string): string => `ferry:${name}`;
 
 /** A peripheral node's exchange run (workflow id, and the run rows' name): one at a time per node. */
 export const exchangeRunName = (node: string): string => `exchange:${node}`;
+
+/** The coalescing "run soon" workflow of a stream (links/export-now.ts): one at a time per stream. */
+export const runSoonWorkflowId = (stream: string): string => `run-soon:${stream}`;
