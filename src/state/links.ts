@@ -107,8 +107,12 @@ export async function writeLinks(db: StateDb, pair: string, writes: readonly Lin
  * Moves the per-stream bindings of a stream that became part of a linked
  * pair into links, losing nothing: its record keys become the keys of the
  * side it reads, the bound internal ids those of the side it writes, its
- * versions the versions of the side it reads. Idempotent; one statement.
+ * versions the versions of the side it reads. Idempotent; one statement
+ * per stream.
  */
+/** A binding's internal id (B's id as B gave it) as a link key: serialized as core/key.ts serializeKey does (json, not jsonb: no spaces). */
+const idAsKey = sql.raw(`case when internal_id is null then null else json_build_array(internal_id)::text end`);
+
 export async function adoptBindings(db: StateDb, pair: string, stream: { name: string; system: string; sourceSide: Side }): Promise<number> {
   const local = stream.sourceSide === 'local';
   const { rows } = local
@@ -116,7 +120,7 @@ export async function adoptBindings(db: StateDb, pair: string, stream: { name: s
         with moved as (delete from ferry_bindings where stream = ${stream.name} and system = ${stream.system} returning record_key, internal_id, version),
         put as (
           insert into ferry_links (pair, local_key, remote_key, local_version, last_writer)
-          select ${pair}, record_key, internal_id, version, 'export' from moved
+          select ${pair}, record_key, ${idAsKey}, version, 'export' from moved
           on conflict (pair, local_key) where local_key is not null
           do update set remote_key = coalesce(ferry_links.remote_key, excluded.remote_key), local_version = coalesce(ferry_links.local_version, excluded.local_version)
           returning 1)
@@ -125,7 +129,7 @@ export async function adoptBindings(db: StateDb, pair: string, stream: { name: s
         with moved as (delete from ferry_bindings where stream = ${stream.name} and system = ${stream.system} returning record_key, internal_id, version),
         put as (
           insert into ferry_links (pair, remote_key, local_key, remote_version, last_writer)
-          select ${pair}, record_key, internal_id, version, 'import' from moved
+          select ${pair}, record_key, ${idAsKey}, version, 'import' from moved
           on conflict (pair, remote_key) where remote_key is not null
           do update set local_key = coalesce(ferry_links.local_key, excluded.local_key), remote_version = coalesce(ferry_links.remote_version, excluded.remote_version)
           returning 1)

@@ -31,3 +31,10 @@ export async function migrateToLatest(db: StateDb): Promise<MigrateResult> {
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
+
+/** Brings the state store up to the named migration only (tests of a later migration on an older store). */
+export async function migrateTo(db: StateDb, name: string): Promise<void> {
+  const migrator = new Migrator({ db, provider, migrationTableName: 'ferry_migrations', migrationLockTableName: 'ferry_migrations_lock' });
+  const { error } = await migrator.migrateTo(name);
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,199 @@
+// Linked pairs (issue #9), the no-echo and what-is-exported half: real
+// workflows on a real Temporal dev server, both sides in Postgres. A 1C-side
+// edit is imported and not exported back; a site-side write is exported and
+// not imported back; a login (updated_at, last_login) exports nothing, a phone
+// change once; write-back after each exported record, on success and failure;
+// rows made from 1C are never exported; old bindings become links.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
+import { defineStream } from '../src/config/define-stream.js';
+import { postgresSource } from '../src/connectors/postgres/source.js';
+import { postgresTarget } from '../src/connectors/postgres/target.js';
+import { createStateDb } from '../src/state/db.js';
+import { migrateTo, migrateToLatest } from '../src/state/migrate.js';
+import { createTestDatabase } from './support/database.js';
+import { createHarness, type Harness } from './support/harness.js';
+import { addUser, createPairTables, onecCustomer, onecRow, pairStreams, siteCustomer, siteUser, type PairTables } from './support/links-pair.js';
+import { versionOf } from '../src/core/version.js';
+import { SIGNIFICANT } from './support/links-pair.js';
+
+const counts = (s: { counts: object }) => ({ ...s.counts });
+
+describe('linked pair: no echo, significant fields, write-back', () => {
+  let h: Harness;
+  let t: PairTables;
+  let exportName: string;
+  let importName: string;
+  let legacy: { t: PairTables; exportName: string; importName: string; pair: string };
+
+  before(async () => {
+    h = await createHarness('links_sync');
+    t = await createPairTables(h.db.pool, 'sync');
+    const pair = h.name('customers');
+    const { exportStream, importStream } = pairStreams(pair, h.db.url, t, { conflicts: 'source-wins' });
+    exportName = exportStream.resolved.name;
+    importName = importStream.resolved.name;
+    const lt = await createPairTables(h.db.pool, 'legacy');
+    const legacyPair = h.name('legacy');
+    const l = pairStreams(legacyPair, h.db.url, lt, { conflicts: 'target-wins', writeBack: false });
+    legacy = { t: lt, exportName: l.exportStream.resolved.name, importName: l.importStream.resolved.name, pair: legacyPair };
+    const filtered = defineStream({
+      name: h.name('flagged'),
+      source: postgresSource({ url: h.db.url, table: t.users, system: 'site', cursor: { column: 'updated_at', kind: 'timestamp' }, where: 'needs_1c_export and not created_in_1c' }),
+      schema: z.object({ id: z.number(), email: z.string().nullable() }).passthrough(),
+      map: (u) => ({ kind: 'flagged', fields: { id: u.id, email: u.email } }),
+      target: postgresTarget({ url: h.db.url, table: 'flagged_copy', key: 'id', system: 'copy' }),
+      key: 'id',
+    });
+    await h.db.pool.query(`create table flagged_copy (id integer primary key, email text)`);
+    await h.startWorker([exportStream, importStream, l.exportStream, l.importStream, filtered]);
+  });
+  after(() => h.close());
+
+  it('a registration is exported once, and the export writes back onec_id, synced, needs_1c_export = false', async () => {
+    const id = await addUser(h.db.pool, t, { email: 'anna@example.com', phone: '+79990000001', first_name: 'Anna', last_name: 'Petrova' });
+    const first = await h.run({ stream: exportName });
+    assert.deepEqual(counts(first), { created: 1, updated: 0, skipped: 0, deleted: 0, failed: 0 });
+    const row = await onecRow(h.db.pool, t, String(id));
+    assert.ok(row, 'the customer is in 1C');
+    const user = await siteUser(h.db.pool, t, id);
+    assert.equal(user.onec_id, row.ref);
+    assert.equal(user.sync_status, 'synced');
+    assert.equal(user.needs_1c_export, false);
+    assert.equal(user.sync_error_message, null);
+    assert.ok(user.last_sync_at instanceof Date);
+    // The write-back touched the row (updated_at moved): the next run reads it, and it is no profile change.
+    const again = await h.run({ stream: exportName });
+    assert.deepEqual(counts(again), { created: 0, updated: 0, skipped: 1, deleted: 0, failed: 0 });
+    assert.equal((await onecRow(h.db.pool, t, String(id)))?.revisions, 0);
+    const idle = await h.run({ stream: exportName });
+    assert.equal(idle.records, 0, 'a write-back of a record already in sync changes no row, so nothing is read again');
+  });
+
+  it("the export's write to 1C is not imported back", async () => {
+    const summary = await h.run({ stream: importName });
+    assert.deepEqual(counts(summary), { created: 0, updated: 0, skipped: 1, deleted: 0, failed: 0 });
+  });
+
+  it('a login (updated_at, last_login) exports nothing; a phone change exports once', async () => {
+    const id = 1;
+    await h.db.pool.query(`update ${t.users} set last_login = now() where id = $1`, [id]);
+    const login = await h.run({ stream: exportName });
+    assert.equal(login.records, 1, 'the login moved updated_at: the row is read');
+    assert.deepEqual(counts(login), { created: 0, updated: 0, skipped: 1, deleted: 0, failed: 0 });
+    assert.equal((await onecRow(h.db.pool, t, String(id)))?.revisions, 0, '1C untouched');
+
+    await h.db.pool.query(`update ${t.users} set phone = '+79990000002' where id = $1`, [id]);
+    const phone = await h.run({ stream: exportName });
+    assert.deepEqual(counts(phone), { created: 0, updated: 1, skipped: 0, deleted: 0, failed: 0 });
+    assert.equal((await onecCustomer(h.db.pool, t, String(id))).phone, '+79990000002');
+    assert.equal((await onecRow(h.db.pool, t, String(id)))?.revisions, 1);
+    const after = await h.run({ stream: exportName });
+    assert.equal(after.counts.updated + after.counts.created, 0);
+    const back = await h.run({ stream: importName });
+    assert.deepEqual(counts(back), { created: 0, updated: 0, skipped: 1, deleted: 0, failed: 0 });
+    assert.equal((await onecRow(h.db.pool, t, String(id)))?.revisions, 1, 'exported exactly once');
+  });
+
+  it('a 1C-side edit is imported and not exported back', async () => {
+    const id = 1;
+    await h.db.pool.query(`update ${t.onec} set email = 'anna.petrova@example.com', role = 'wholesale' where platform_id = $1`, [String(id)]);
+    const imported = await h.run({ stream: importName });
+    assert.deepEqual(counts(imported), { created: 0, updated: 1, skipped: 0, deleted: 0, failed: 0 });
+    assert.deepEqual(await siteCustomer(h.db.pool, t, id), { email: 'anna.petrova@example.com', phone: '+79990000002', first_name: 'Anna', last_name: 'Petrova', role: 'wholesale' });
+    const revisions = (await onecRow(h.db.pool, t, String(id)))?.revisions;
+    const exported = await h.run({ stream: exportName });
+    assert.equal(exported.records, 1, 'the import moved the row: the export reads it');
+    assert.deepEqual(counts(exported), { created: 0, updated: 0, skipped: 1, deleted: 0, failed: 0 });
+    assert.equal((await onecRow(h.db.pool, t, String(id)))?.revisions, revisions, 'nothing went back to 1C');
+    const quiet = await h.run({ stream: importName });
+    assert.equal(quiet.counts.updated + quiet.counts.created, 0);
+  });
+
+  it('a customer created in 1C is imported (created_in_1c) and never exported', async () => {
+    await h.db.pool.query(`insert into ${t.onec} (email, phone, first_name, last_name, role) values ('ivan@example.com', '+79990000003', 'Ivan', 'Sidorov', 'customer')`);
+    const before = (await h.db.pool.query(`select count(*)::int as n from ${t.onec}`)).rows[0].n as number;
+    const imported = await h.run({ stream: importName });
+    assert.deepEqual(counts(imported), { created: 1, updated: 0, skipped: 0, deleted: 0, failed: 0 });
+    const { rows } = await h.db.pool.query(`select id, created_in_1c from ${t.users} where email = 'ivan@example.com'`);
+    assert.equal(rows[0].created_in_1c, true);
+    const exported = await h.run({ stream: exportName });
+    assert.equal(exported.records, 0, 'the source filter keeps rows made from 1C out');
+    assert.equal((await h.db.pool.query(`select count(*)::int as n from ${t.onec}`)).rows[0].n, before);
+  });
+
+  it("a record 1C refuses is a dead letter, and its row says so with 1C's error; fixed, it goes out and the error is cleared", async () => {
+    const id = await addUser(h.db.pool, t, { email: 'no-at-sign', phone: '+79990000004', first_name: 'Oleg', last_name: 'Bad' });
+    const failed = await h.run({ stream: exportName });
+    assert.equal(failed.counts.failed, 1);
+    const user = await siteUser(h.db.pool, t, id);
+    assert.equal(user.sync_status, 'error');
+    assert.match(user.sync_error_message ?? '', /check constraint/);
+    assert.equal(user.onec_id, null);
+    const { rows } = await h.db.pool.query(`select error from ferry_dead_letters where stream = $1`, [exportName]);
+    assert.equal(rows.length, 1);
+    assert.match(rows[0].error, /check constraint/);
+
+    await h.db.pool.query(`update ${t.users} set email = 'oleg@example.com' where id = $1`, [id]);
+    const fixed = await h.run({ stream: exportName });
+    assert.equal(fixed.counts.created, 1);
+    const ok = await siteUser(h.db.pool, t, id);
+    assert.equal(ok.sync_status, 'synced');
+    assert.equal(ok.sync_error_message, null);
+    assert.equal(ok.onec_id, (await onecRow(h.db.pool, t, String(id)))?.ref);
+    assert.equal((await h.db.pool.query(`select count(*)::int as n from ferry_dead_letters where stream = $1`, [exportName])).rows[0].n, 0);
+  });
+
+  it("a source filter reads only the rows it matches (needs_1c_export and not created_in_1c)", async () => {
+    const id = await addUser(h.db.pool, t, { email: 'new@example.com' });
+    const summary = await h.run({ stream: h.name('flagged') });
+    const { rows } = await h.db.pool.query(`select id from flagged_copy order by id`);
+    assert.deepEqual(rows.map((r) => r.id), [id], 'only the one row still waiting for its export');
+    assert.equal(summary.counts.created, 1);
+  });
+
+  it('old per-stream bindings of the pair become links on its first run, losing nothing', async () => {
+    const { t: lt } = legacy;
+    const id = await addUser(h.db.pool, lt, { email: 'old@example.com', phone: '+70000000000', first_name: 'Old', last_name: 'Timer' });
+    const { rows } = await h.db.pool.query<{ ref: string }>(
+      `insert into ${lt.onec} (platform_id, email, phone, first_name, last_name, role) values ($1, 'old@example.com', '+70000000000', 'Old', 'Timer', 'customer') returning ref::text as ref`,
+      [String(id)],
+    );
+    const ref = (rows[0] as { ref: string }).ref;
+    const values = { email: 'old@example.com', phone: '+70000000000', first_name: 'Old', last_name: 'Timer', role: 'customer' };
+    const hash = versionOf(values, { fields: SIGNIFICANT });
+    // What the two streams kept before the pair was linked: per-stream bindings, internal ids unserialized.
+    await h.db.pool.query(
+      `insert into ferry_bindings (stream, system, record_key, internal_id, version, last_seen_run) values
+        ($1, 'site', $2, $3, $4, 'old-run'), ($5, '1c', $6, $7, $4, 'old-run'), ('unpaired', 'crm', '["9"]', '9', 'v', 'old-run')`,
+      [legacy.exportName, JSON.stringify([String(id)]), ref, hash, legacy.importName, JSON.stringify([ref]), String(id)],
+    );
+    const exported = await h.run({ stream: legacy.exportName });
+    assert.deepEqual(counts(exported), { created: 0, updated: 0, skipped: 1, deleted: 0, failed: 0 }, 'the binding became a link: known, unchanged');
+    const imported = await h.run({ stream: legacy.importName });
+    assert.deepEqual(counts(imported), { created: 0, updated: 0, skipped: 1, deleted: 0, failed: 0 });
+    const links = (await h.db.pool.query(`select local_key, remote_key, local_version, remote_version from ferry_links where pair = $1`, [legacy.pair])).rows;
+    assert.deepEqual(links, [{ local_key: JSON.stringify([String(id)]), remote_key: JSON.stringify([ref]), local_version: hash, remote_version: hash }]);
+    const left = (await h.db.pool.query(`select stream from ferry_bindings where stream in ($1, $2, 'unpaired')`, [legacy.exportName, legacy.importName])).rows;
+    assert.deepEqual(left, [{ stream: 'unpaired' }], "the pair's bindings moved; other streams' stay");
+    assert.equal((await onecRow(h.db.pool, lt, String(id)))?.revisions, 0);
+  });
+
+  it('the links migration runs on a store holding old bindings and keeps them', async () => {
+    const db = await createTestDatabase('links_migration');
+    const state = createStateDb(db.url, 2);
+    try {
+      await migrateTo(state, '2026-11-30-001-run-links');
+      await db.pool.query(`insert into ferry_bindings (stream, system, record_key, internal_id, version, last_seen_run) values ('s', 'crm', '["1"]', 'x', 'v', 'r')`);
+      const { applied } = await migrateToLatest(state);
+      assert.deepEqual(applied, ['2026-12-01-001-links']);
+      assert.equal((await db.pool.query(`select count(*)::int as n from ferry_bindings`)).rows[0].n, 1);
+      assert.equal((await db.pool.query(`select count(*)::int as n from ferry_links`)).rows[0].n, 0);
+      assert.equal((await db.pool.query(`select count(*)::int as n from ferry_conflicts`)).rows[0].n, 0);
+    } finally {
+      await state.destroy();
+      await db.drop();
+    }
+  });
+});
