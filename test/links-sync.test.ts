@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
-import { defineStream } from '../src/config/define-stream.js';
+import { defineStream, type StreamDefinition } from '../src/config/define-stream.js';
+import { StreamRegistry } from '../src/config/load-config.js';
 import { postgresSource } from '../src/connectors/postgres/source.js';
 import { postgresTarget } from '../src/connectors/postgres/target.js';
 import { createStateDb } from '../src/state/db.js';
@@ -197,3 +198,53 @@ describe('linked pair: no echo, significant fields, write-back', () => {
     }
   });
 });
+
+describe('linked pair configuration', () => {
+  const url = 'postgres://postgres@127.0.0.1:5432/unused';
+  const tables = { users: 'users', onec: 'onec' };
+  const registry = async (streams: StreamDefinition[]) => new StreamRegistry(streams);
+
+  it('a stream of a linked pair needs a hash of significant fields as its version', async () => {
+    const { exportStream, importStream } = pairStreams('p', url, tables, { conflicts: 'source-wins' });
+    const byTimestamp = defineStream({ ...exportOptionsOf(exportStream), version: 'updated_at' });
+    await assert.rejects(registry([byTimestamp, importStream]), /stream "p.export": field "version": a stream of linked pair "p" needs a hash of its significant fields/);
+  });
+
+  it('a write-back may not touch a significant field', async () => {
+    const { exportStream, importStream } = pairStreams('p', url, tables, { conflicts: 'source-wins' });
+    const bad = defineStream({ ...exportOptionsOf(exportStream), writeBack: { onSuccess: { phone: null } } });
+    await assert.rejects(registry([bad, importStream]), /field "writeBack": phone is among the stream's significant fields/);
+  });
+
+  it('the policy is declared once per pair, and only on a pair', async () => {
+    const { exportStream, importStream } = pairStreams('p', url, tables, { conflicts: 'source-wins' });
+    const twice = defineStream({ ...exportOptionsOf(exportStream), conflicts: 'target-wins' });
+    await assert.rejects(registry([twice, importStream]), /pair "p": both "p.export" and "p.import" declare conflicts/);
+    const { pair: _p, direction: _d, ...solo } = { ...exportOptionsOf(exportStream), conflicts: 'target-wins' as const, writeBack: undefined };
+    assert.ok(_p && _d);
+    await assert.rejects(registry([defineStream(solo)]), /field "conflicts": applies to a stream of a pair/);
+    assert.throws(() => defineStream({ ...exportOptionsOf(exportStream), conflicts: 'newest-wins' as never }), /field "conflicts": must be 'source-wins', 'target-wins'/);
+  });
+
+  it('a source filter is an expression, not a statement', () => {
+    assert.throws(() => postgresSource({ url, table: 'users', system: 'site', where: 'true; drop table users' }), /field "where": .* is not a plain boolean expression/);
+    assert.throws(() => postgresSource({ url, table: 'users', system: 'site', where: 'true -- comment' }), /not a plain boolean expression/);
+  });
+});
+
+/** The options a stream was declared with, to declare a variant (test only: the resolved stream keeps them). */
+function exportOptionsOf(definition: ReturnType<typeof pairStreams>['exportStream']) {
+  const r = definition.resolved;
+  return {
+    name: r.name,
+    pair: r.pair?.name as string,
+    direction: r.pair?.direction as 'export',
+    source: r.source,
+    schema: r.schema,
+    map: r.map,
+    target: r.target,
+    key: [...r.shape.key],
+    version: { fields: SIGNIFICANT } as string | { fields: readonly string[] },
+    writeBack: r.writeBack,
+  };
+}
