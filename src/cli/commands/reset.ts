@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { linkedPairOf } from '../../links/pair-links.js';
 import { forgetBindings } from '../../state/bindings.js';
 import { deleteCheckpoint } from '../../state/checkpoints.js';
 import { streamWorkflowId } from '../../workflows/ids.js';
@@ -17,7 +18,11 @@ export function resetCommand(ctx: CliContext): Command {
     .option('--json', 'machine-readable output')
     .action(async (stream: string, raw: unknown) => {
       const options = optionsSchema.parse(raw);
-      (await ctx.streams()).get(stream);
+      const registry = await ctx.streams();
+      const linked = linkedPairOf(registry, registry.get(stream));
+      if (linked && options.bindings) {
+        throw new CliExit(ExitCode.config, `${stream} is a stream of linked pair "${linked.name}": its records are links shared with the pair's other stream, and forgetting them would create every entity again on the other side (run without --bindings; see docs/pairs.md)`);
+      }
       const client = await ctx.client();
       const status = await client.workflow
         .getHandle(streamWorkflowId(stream))
