@@ -50,6 +50,10 @@ export interface PairOptions {
   conflicts: ConflictPolicy;
   /** default true */
   writeBack?: boolean;
+  /** the export's source filter; default 'not created_in_1c' */
+  where?: string;
+  /** batch size, timeouts and retries of both streams (crash tests) */
+  tuning?: { batchSize?: number; timeouts?: { activity: string; heartbeat: string }; retry?: { maximumAttempts: number; initialInterval: string; maximumInterval?: string } };
 }
 
 export function pairStreams(pair: string, url: string, tables: PairTables, options: PairOptions): { exportStream: StreamDefinition; importStream: StreamDefinition } {
@@ -57,13 +61,14 @@ export function pairStreams(pair: string, url: string, tables: PairTables, optio
     name: `${pair}.export`,
     pair,
     direction: 'export',
-    source: postgresSource({ url, table: tables.users, system: 'site', cursor: { column: 'updated_at', kind: 'timestamp' }, where: 'not created_in_1c' }),
+    source: postgresSource({ url, table: tables.users, system: 'site', cursor: { column: 'updated_at', kind: 'timestamp' }, where: options.where ?? 'not created_in_1c' }),
     schema: userSchema,
     map: (u) => ({ kind: 'customer', fields: { platform_id: String(u.id), email: u.email, phone: u.phone, first_name: u.first_name, last_name: u.last_name, role: u.role } }),
     target: postgresTarget({ url, table: tables.onec, key: 'platform_id', idColumn: 'ref', system: '1c' }),
     key: 'id',
     version: { fields: SIGNIFICANT },
     retry: { maximumAttempts: 3, initialInterval: '200ms' },
+    ...options.tuning,
     ...(options.writeBack === false
       ? {}
       : {
@@ -87,6 +92,7 @@ export function pairStreams(pair: string, url: string, tables: PairTables, optio
     key: 'ref',
     version: { fields: SIGNIFICANT },
     retry: { maximumAttempts: 3, initialInterval: '200ms' },
+    ...options.tuning,
     conflicts: options.conflicts,
   });
   return { exportStream, importStream };
