@@ -248,3 +248,29 @@ function exportOptionsOf(definition: ReturnType<typeof pairStreams>['exportStrea
     writeBack: r.writeBack,
   };
 }
+
+describe('an HTTP source reads records by key (readOne), for the conflict check', () => {
+  it('GETs each key, leaves out a 404, and declares read() only with readOne', async () => {
+    const { createServer } = await import('node:http');
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      const m = /^\/customers\/([^/?]+)$/.exec(req.url ?? '');
+      if (!m || m[1] === 'gone') return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: { Ref_Key: m[1], email: `${m[1]}@example.com` } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { httpSource } = await import('../src/connectors/http/source.js');
+      const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const plain = httpSource({ baseUrl, path: '/customers', system: '1c' });
+      assert.equal(plain.read, undefined);
+      const source = httpSource({ baseUrl, path: '/customers', system: '1c', readOne: { path: ([ref]) => `/customers/${encodeURIComponent(ref ?? '')}`, record: 'value' } });
+      const rows = await source.read?.({ stream: 's', key: ['Ref_Key'] }, [['a'], ['gone'], ['b']]);
+      assert.deepEqual(rows?.map((r) => r.Ref_Key).sort(), ['a', 'b']);
+      assert.deepEqual(seen.sort(), ['/customers/a', '/customers/b', '/customers/gone']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
