@@ -13,7 +13,10 @@
  *   other stream skips what this one wrote;
  * - write-back (export streams that declare it): the outcome into the source
  *   rows, one statement, before the commit (a retry writes it again: idempotent).
+ *
+ * Batches of one pair run one at a time (upsertLinkedBatch, at the end).
  */
+import { sql } from 'kysely';
 import type { TargetRow } from '../connectors/target.js';
 import type { WriteBackRow } from '../connectors/source.js';
 import { keyOf, parseKey, serializeKey, valueAt } from '../core/key.js';
@@ -79,7 +82,7 @@ async function readTargetSide(linked: LinkedPair, links: readonly Link[]): Promi
   return byKey;
 }
 
-export async function upsertLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: LinkedPair): Promise<UpsertBatchOutput> {
+async function writeLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: LinkedPair): Promise<UpsertBatchOutput> {
   const stream = linked.self;
   const scope = { stream: stream.name, system: stream.source.system };
   const { rows, letters: stagedLetters } = await getStage<MappedStage>(db, input.batchId, 'mapped');
@@ -207,25 +210,41 @@ export async function upsertLinkedBatch(db: StateDb, input: UpsertBatchInput, li
     await callConnector(() => writeBack(stream.shape, spec, backRows));
   }
 
-  // 6. one transaction, as upsertBatch's
+  // 6. the commit block of upsertBatch, in the caller's transaction
   const ref = { runId: input.runId, stream: stream.name, batchId: input.batchId };
-  const committed = await db
+  if (!(await putStageOnce(db, ref, 'committed', output))) throw new BatchAlreadyCommitted();
+  await writeLinks(db, linked.name, writes);
+  await putConflicts(db, conflicts);
+  await putDeadLetters(db, { ...scope, runId: input.runId, batchId: input.batchId }, [...stagedLetters, ...targetLetters]);
+  const through = writes.map((w) => (linked.sourceSide === 'local' ? w.localKey : w.remoteKey)).filter((k): k is string => k !== null);
+  await resolveDeadLetters(db, scope, [...through, ...unchanged.map((u) => u.key)]);
+  if (input.checkpoint !== null) await saveCheckpoint(db, stream.name, input.runId, input.checkpoint);
+  await addBatchProgress(db, input.runId, { ...output, failed: output.failed + stagedLetters.length });
+  await dropBatchPayloads(db, input.batchId);
+  return output;
+}
+
+/**
+ * One batch of a pair at a time, whichever stream it belongs to: the whole
+ * batch — links read, the other side read, the target written, the commit —
+ * runs in one state-store transaction holding the pair's advisory lock, so
+ * the import and the export of a pair (two schedules that overlap) never
+ * decide on links the other is changing. The transaction stays open during
+ * the target write (bounded by the connector's request timeout); a crash
+ * rolls it back and the retry repeats the idempotent writes. An attempt that
+ * finds the batch committed (a timed-out attempt's twin) returns its result.
+ */
+export async function upsertLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: LinkedPair): Promise<UpsertBatchOutput> {
+  const output = await db
     .transaction()
     .execute(async (trx) => {
-      if (!(await putStageOnce(trx, ref, 'committed', output))) throw new BatchAlreadyCommitted();
-      await writeLinks(trx, linked.name, writes);
-      await putConflicts(trx, conflicts);
-      await putDeadLetters(trx, { ...scope, runId: input.runId, batchId: input.batchId }, [...stagedLetters, ...targetLetters]);
-      const through = writes.map((w) => (linked.sourceSide === 'local' ? w.localKey : w.remoteKey)).filter((k): k is string => k !== null);
-      await resolveDeadLetters(trx, scope, [...through, ...unchanged.map((u) => u.key)]);
-      if (input.checkpoint !== null) await saveCheckpoint(trx, stream.name, input.runId, input.checkpoint);
-      await addBatchProgress(trx, input.runId, { ...output, failed: output.failed + stagedLetters.length });
-      await dropBatchPayloads(trx, input.batchId);
-      return true;
+      await sql`select pg_advisory_xact_lock(hashtext(${`ferry:links:${linked.name}`}))`.execute(trx);
+      if (await findStage<UpsertBatchOutput>(trx, input.batchId, 'committed')) throw new BatchAlreadyCommitted();
+      return writeLinkedBatch(trx, input, linked);
     })
     .catch((err: unknown) => {
-      if (err instanceof BatchAlreadyCommitted) return false;
+      if (err instanceof BatchAlreadyCommitted) return undefined;
       throw err;
     });
-  return committed ? output : ((await findStage<UpsertBatchOutput>(db, input.batchId, 'committed')) ?? output);
+  return output ?? (await findStage<UpsertBatchOutput>(db, input.batchId, 'committed')) ?? { created: 0, updated: 0, skipped: 0, failed: 0 };
 }
