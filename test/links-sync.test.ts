@@ -146,6 +146,22 @@ describe('linked pair: no echo, significant fields, write-back', () => {
     assert.equal((await h.db.pool.query(`select count(*)::int as n from ferry_dead_letters where stream = $1`, [exportName])).rows[0].n, 0);
   });
 
+  it('a dead letter replayed once 1C accepts it reaches 1C, and its row is written back as synced', async () => {
+    const id = await addUser(h.db.pool, t, { email: 'still-no-at-sign', phone: '+79990000005', first_name: 'Pavel', last_name: 'Later' });
+    assert.equal((await h.run({ stream: exportName })).counts.failed, 1);
+    assert.equal((await siteUser(h.db.pool, t, id)).sync_status, 'error');
+    // 1C is changed to accept it (the check goes away); the kept record is replayed as it was.
+    await h.db.pool.query(`alter table ${t.onec} drop constraint ${t.onec}_email_check`);
+    const replay = await h.client.workflow.execute('replayDeadLetters', { workflowId: exportName, taskQueue: h.settings.taskQueue, args: [{ stream: exportName }] });
+    assert.equal((replay as { counts: { created: number } }).counts.created, 1);
+    const user = await siteUser(h.db.pool, t, id);
+    assert.equal(user.sync_status, 'synced');
+    assert.equal(user.sync_error_message, null);
+    assert.equal(user.onec_id, (await onecRow(h.db.pool, t, String(id)))?.ref);
+    const next = await h.run({ stream: exportName });
+    assert.equal(next.counts.created + next.counts.updated, 0, 'the replayed record is linked: not exported again');
+  });
+
   it("a source filter reads only the rows it matches (needs_1c_export and not created_in_1c)", async () => {
     const id = await addUser(h.db.pool, t, { email: 'new@example.com' });
     const summary = await h.run({ stream: h.name('flagged') });
