@@ -1,5 +1,7 @@
 import { beginRun } from './begin-run.js';
 import type { ActivityDeps } from './deps.js';
+import { checkDeleteGuard, markAwaitingApproval } from './delete-guard.js';
+import { dryRunStream } from './dry-run.js';
 import { exchangeActivities } from './exchange.js';
 import { fetchBatch } from './fetch-batch.js';
 import { finishRun } from './finish-run.js';
@@ -21,6 +23,9 @@ export function createActivities(deps: ActivityDeps) {
     mapBatch: mapBatch(deps),
     upsertBatch: upsertBatch(deps),
     mirrorDelete: mirrorDelete(deps),
+    checkDeleteGuard: checkDeleteGuard(deps),
+    markAwaitingApproval: markAwaitingApproval(deps),
+    dryRunStream: dryRunStream(deps),
     finishRun: finishRun(deps),
     beginPipeline: beginPipeline(deps),
     recordPipelineStep: recordPipelineStep(deps),

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import { addCounts, formatCounts, zeroCounts, type Cursor } from '../core/types.js';
 import type { CarriedState, PreparedBatch, Progress, RunSummary, SyncStreamInput } from './contracts.js';
+import { mirrorDeleteStep } from './delete-approval.js';
 import { progressQuery } from './definitions.js';
 import { activitiesFor, beginOrClose, describeError, startupActivities } from './run-activities.js';
 import { tagOutcome, tagRun } from './search-attributes.js';
@@ -135,13 +136,14 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
 
     if (done) {
       let warning: string | undefined;
+      let note: string | undefined;
       if (mode === 'full' && plan.deletes.mode !== 'none') {
-        phase = 'deleting';
-        const removed = await acts.mirrorDelete({ stream: plan.stream, runId, mode: plan.deletes.mode, maxDeleteFraction: plan.deletes.maxDeleteFraction });
+        const removed = await mirrorDeleteStep(acts, plan, runId, (p) => (phase = p));
         state = { ...state, counts: addCounts(state.counts, { deleted: removed.deleted }) };
         warning = removed.warning;
+        note = removed.note;
       }
-      return await finish(warning ? 'warning' : 'succeeded', warning);
+      return await finish(warning ? 'warning' : 'succeeded', warning ?? note);
     }
   } catch (err) {
     await settleAhead();
