@@ -39,10 +39,10 @@ export async function runSoon(input: RunSoonInput): Promise<RunSoonResult> {
   const runs: string[] = [];
   let covered = -1;
   while (requests > covered) {
-    // Requests so far are served by the run about to start: it reads the source after it starts.
-    covered = requests;
     let wait = 1;
     for (;;) {
+      // Requests so far are served by the run about to start: it reads the source after it starts.
+      covered = requests;
       const started = await startLocked<typeof syncStream>('syncStream', streamWorkflowId(input.stream), [{ stream: input.stream }]);
       if ('handle' in started) {
         setCurrentDetails(`running stream "${input.stream}" (workflow ${started.handle.workflowId})`);
@@ -56,7 +56,6 @@ export async function runSoon(input: RunSoonInput): Promise<RunSoonResult> {
         break;
       }
       // Someone else's run holds the lock: it may have read the source before the request, so run after it.
-      covered = requests;
       setCurrentDetails(`stream "${input.stream}" is busy (workflow ${started.busy}); waiting to run after it`);
       await sleep(`${wait}s`);
       wait = Math.min(MAX_WAIT_S, wait * 2);
