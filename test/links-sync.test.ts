@@ -80,6 +80,9 @@ describe('linked pair: no echo, significant fields, write-back', () => {
   it('a login (updated_at, last_login) exports nothing; a phone change exports once', async () => {
     const id = 1;
     await h.db.pool.query(`update ${t.users} set last_login = now() where id = $1`, [id]);
+    // A dry run sees through the links too: nothing to write.
+    const dry = (await h.client.workflow.execute('dryRun', { workflowId: `dry-run:${exportName}`, taskQueue: h.settings.taskQueue, args: [{ stream: exportName }] })) as { counts: object };
+    assert.deepEqual({ ...dry.counts }, { created: 0, updated: 0, skipped: 1, deleted: 0, failed: 0 });
     const login = await h.run({ stream: exportName });
     assert.equal(login.records, 1, 'the login moved updated_at: the row is read');
     assert.deepEqual(counts(login), { created: 0, updated: 0, skipped: 1, deleted: 0, failed: 0 });
