@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { TASK_QUEUE_DEFAULT } from '../workflows/definitions.js';
 import { runSoonWorkflowId } from '../workflows/ids.js';
 import { runRequestedSignal, type runSoon } from '../workflows/run-soon.js';
 
@@ -19,7 +20,7 @@ export async function exportNow(client: Client, stream: string, options: ExportN
   const workflowId = runSoonWorkflowId(stream);
   const handle = await client.workflow.signalWithStart<typeof runSoon, []>('runSoon', {
     workflowId,
-    taskQueue: options.taskQueue ?? 'ferry',
+    taskQueue: options.taskQueue ?? TASK_QUEUE_DEFAULT,
     args: [{ stream }],
     signal: runRequestedSignal,
     signalArgs: [],
