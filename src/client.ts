@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
 import { approveCommand, rejectCommand } from './cli/commands/approve.js';
 import { cancelCommand } from './cli/commands/cancel.js';
+import { conflictsCommand } from './cli/commands/conflicts.js';
 import { dlqCommand } from './cli/commands/dlq.js';
 import { exchangeCommand } from './cli/commands/exchange.js';
 import { migrateCommand } from './cli/commands/migrate.js';
@@ -45,7 +46,8 @@ export function buildProgram(ctx: CliContext): Command {
     .addCommand(migrateCommand(ctx))
     .addCommand(setupCommand(ctx))
     .addCommand(exchangeCommand(ctx))
-    .addCommand(nodesCommand(ctx));
+    .addCommand(nodesCommand(ctx))
+    .addCommand(conflictsCommand(ctx));
 }
 
 /** Usage errors of subcommands too reach main()'s one exit point (code 2) instead of exiting 1 on their own. */

@@ -39,3 +39,6 @@ export type { ConflictContext, CustomResolver, EntityDoc } from './exchange/poli
 export { mysqlSource, type MysqlSourceOptions, type MysqlCursor } from './connectors/mysql/source.js';
 export { mysqlTarget, type MysqlTargetOptions } from './connectors/mysql/target.js';
 export { natsTarget, NATS_HEADERS, type NatsTargetOptions } from './connectors/nats/target.js';
+export { exportNow, type ExportNowOptions } from './links/export-now.js';
+export type { ConflictPolicy, ConflictCase, ConflictResolver, SideWins, LastWriterWins, FieldMerge } from './links/policies.js';
+export type { WriteBackSpec, WriteBackValue } from './links/options.js';

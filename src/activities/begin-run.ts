@@ -5,6 +5,7 @@ import type { BeginRunInput, BeginRunOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
+import { beginLinkedRun } from '../links/begin-linked-run.js';
 
 /**
  * Opens the run row, checks the stream against the real systems, and says
@@ -23,6 +24,7 @@ export function beginRun({ db, streams, searchAttributes }: ActivityDeps) {
       }
       await callConnector(() => stream.source.check(stream.shape));
       await callConnector(() => stream.target.check());
+      await beginLinkedRun(db, streams, stream); // links/: a linked pair's old bindings become links
       const checkpoint = mode === 'incremental' ? await getCheckpoint(db, stream.name) : undefined;
       const plan = input.batchSize ? { ...stream.plan, batchSize: input.batchSize } : stream.plan;
       return { plan, mode, cursor: checkpoint?.cursor ?? null, pair: stream.pair?.name, searchAttributes: searchAttributes ?? false };

@@ -5,6 +5,8 @@ import { zeroCounts, type RunCounts } from '../core/types.js';
 import { versionOf } from '../core/version.js';
 import { pageBindingKeys } from '../state/bindings.js';
 import { loadBindings } from '../state/bindings.js';
+import { knownFromLinks } from '../links/known-records.js';
+import { linkedPairOf } from '../links/pair-links.js';
 import { getCheckpoint } from '../state/checkpoints.js';
 import type { DryRunInput, DryRunOutcome, DryRunOutput } from '../workflows/dry-run-contracts.js';
 import type { ActivityDeps } from './deps.js';
@@ -65,7 +67,8 @@ export function dryRunStream({ db, streams }: ActivityDeps) {
           return { row, parts, key };
         });
         const fresh = keyed.flatMap(({ key }) => (key !== null && !planned.has(key) ? [key] : []));
-        const known = await loadBindings(db, scope, fresh);
+        const linked = linkedPairOf(streams, stream); // links/: a linked stream's memory is the pair's links
+        const known = linked ? await knownFromLinks(db, linked, fresh) : await loadBindings(db, scope, fresh);
         for (const [i, { row, parts, key }] of keyed.entries()) {
           if (key === null || parts === null) {
             count('failed', `(row ${records - page.rows.length + i + 1} has no key)`);

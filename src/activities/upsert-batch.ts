@@ -12,6 +12,8 @@ import { heartbeating } from './heartbeat.js';
 import type { MappedRow, MappedStage, RawStage } from './stages.js';
 import { rejectionText, upsertRows } from './target-writes.js';
 import { describeRecord } from './validate-batch.js';
+import { linkedPairOf } from '../links/pair-links.js';
+import { upsertLinkedBatch } from '../links/upsert-linked-batch.js';
 
 /**
  * Writes the changed records to the target, then commits bindings, dead
@@ -31,6 +33,8 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
       if (done) return done;
 
       const stream = streams.get(input.stream);
+      const linked = linkedPairOf(streams, stream); // links/: a linked pair's streams share entity links instead of bindings
+      if (linked) return upsertLinkedBatch(db, input, linked);
       const scope = { stream: stream.name, system: stream.source.system };
       // Keys are unique: fetchBatch keeps only the last row of a key.
       const { rows, failedKeys, letters: stagedLetters } = await getStage<MappedStage>(db, input.batchId, 'mapped');

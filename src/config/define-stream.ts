@@ -5,6 +5,8 @@ import type { Projection } from '../core/types.js';
 import type { VersionRule } from '../core/version.js';
 import type { Source, SourceShape } from '../connectors/source.js';
 import type { Target } from '../connectors/target.js';
+import { conflictPolicySchema, writeBackSchema, type WriteBackSpec } from '../links/options.js';
+import type { ConflictPolicy } from '../links/policies.js';
 import { scheduleSchema, type ResolvedSchedule, type ScheduleConfig } from './schedule.js';
 
 /** A Temporal duration: milliseconds, or a string such as '30s' or '5 minutes'. */
@@ -53,8 +55,12 @@ export interface StreamOptions<S extends z.ZodType> {
   batchSize?: number;
   /** default 'none' */
   deletes?: DeletePolicy;
-  /** source field (path) holding the record version; default: the source's (e.g. a timestamp or version cursor column) */
-  version?: string;
+  /**
+   * What tells that a record changed. A field (path) holding the version (default: the source's, e.g.
+   * a timestamp or version cursor column), or `{ fields: [...] }`: a hash of these significant fields,
+   * also when the source pages by a timestamp — a change to other fields (`last_login`) is then no change.
+   */
+  version?: string | { fields: readonly string[] };
   /** when there is no version column: version = hash of these fields (default: all fields) */
   significantFields?: readonly string[];
   retry?: RetryPolicy;
@@ -70,6 +76,13 @@ export interface StreamOptions<S extends z.ZodType> {
   pair?: string;
   /** which way this stream of its `pair` goes: 'import' (into the system you own) or 'export' */
   direction?: StreamDirection;
+  /**
+   * The pair's conflict policy (on one stream of the pair; 'source'/'target' are this stream's). Makes
+   * the pair *linked*: both streams share entity links (no echo, conflicts found and logged). See docs/pairs.md.
+   */
+  conflicts?: ConflictPolicy;
+  /** columns of the source row set after each exported record (linked pairs; see links/options.ts) */
+  writeBack?: WriteBackSpec;
 }
 
 export type StreamDirection = 'import' | 'export';
@@ -87,6 +100,9 @@ export interface ResolvedStream {
   schedule?: ResolvedSchedule | undefined;
   /** set when the stream is one direction of a pair */
   pair?: { name: string; direction: StreamDirection } | undefined;
+  /** the pair's conflict policy, when declared on this stream (links/pair-links.ts) */
+  conflicts?: ConflictPolicy | undefined;
+  writeBack?: WriteBackSpec | undefined;
 }
 
 /** What the workflow needs to know of a stream: plain JSON, no functions. */
@@ -151,7 +167,7 @@ const streamOptionsSchema = z.object({
       }),
     ])
     .default('none'),
-  version: fieldPath.optional(),
+  version: z.union([fieldPath, z.object({ fields: z.array(fieldPath).min(1) }).strict()]).optional(),
   significantFields: z.array(z.string().min(1)).min(1).optional(),
   retry: z
     .object({
@@ -168,6 +184,8 @@ const streamOptionsSchema = z.object({
   schedule: scheduleSchema.optional(),
   pair: nameSchema.optional(),
   direction: z.enum(['import', 'export']).optional(),
+  conflicts: conflictPolicySchema.optional(),
+  writeBack: writeBackSchema.optional(),
 });
 
 /** The bad value itself, quoted, when it is a short plain value (stream options hold no secrets; objects are not shown). */
@@ -210,8 +228,9 @@ export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): St
         };
   checkDeletes(name, deletes.mode, source, target);
 
-  const versionField = o.version ?? source.versionField;
-  const version: VersionRule = versionField ? { field: versionField } : { fields: o.significantFields ?? 'all' };
+  const versionField = typeof o.version === 'string' ? o.version : o.version ? undefined : source.versionField;
+  const version: VersionRule =
+    typeof o.version === 'object' ? { fields: o.version.fields } : versionField ? { field: versionField } : { fields: o.significantFields ?? 'all' };
 
   const userMap = options.map as ((record: unknown, context: MapContext) => Projection) | undefined;
   const map = userMap ?? ((record: unknown) => ({ kind: name, fields: record as Record<string, unknown> }));
@@ -235,6 +254,8 @@ export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): St
     },
     schedule: o.schedule,
     pair: o.pair !== undefined && o.direction !== undefined ? { name: o.pair, direction: o.direction } : undefined,
+    conflicts: options.conflicts,
+    writeBack: o.writeBack,
   };
   return { [STREAM_BRAND]: true, resolved };
 }

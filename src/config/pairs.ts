@@ -6,6 +6,7 @@
  */
 import { ConfigurationError, UnknownStreamError } from '../core/errors.js';
 import type { ResolvedStream, StreamDirection } from './define-stream.js';
+import { checkLinkedPairs } from '../links/pair-links.js';
 
 export type RunDirection = StreamDirection | 'both';
 
@@ -33,6 +34,7 @@ export function collectPairs(streams: readonly ResolvedStream[]): Map<string, St
     pair[direction] = stream;
     pairs.set(name, pair);
   }
+  checkLinkedPairs(streams);
   return pairs;
 }
 

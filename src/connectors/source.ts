@@ -1,4 +1,5 @@
 import type { Cursor, RawRow, RunMode } from '../core/types.js';
+import type { WriteBackSpec } from '../links/options.js';
 
 /**
  * What a source can do, declared by the source and checked by `defineStream`
@@ -80,5 +81,26 @@ export interface Source {
    * Pure and quick: it runs at every metrics scrape.
    */
   lag(checkpoint: Cursor, now: Date): number | null;
+  /**
+   * Optional: the current records of these keys (key parts as text, in the
+   * shape's key order), in any order; missing keys are left out. A linked
+   * pair reads the side it is about to write with its other stream's source,
+   * to see whether that side changed too (a conflict).
+   */
+  read?(shape: SourceShape, keys: readonly (readonly string[])[]): Promise<RawRow[]>;
+  /** Optional: sets columns of source rows after they were exported (a stream's `writeBack`), one statement per call. */
+  writeBack?(shape: SourceShape, spec: WriteBackSpec, rows: readonly WriteBackRow[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One exported record's outcome, for the write-back into its source row. */
+export interface WriteBackRow {
+  key: readonly string[];
+  ok: boolean;
+  /** the target's id of the record (success) */
+  targetId: string | null;
+  /** why it failed (failure) */
+  error: string | null;
+  /** false: the record was already in sync; its row is written only when a value differs (no needless row change) */
+  written: boolean;
 }

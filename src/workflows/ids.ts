@@ -15,3 +15,6 @@ export const exchangeRunName = (node: string): string => `exchange:${node}`;
 
 /** A dry run of a stream: its own id, so it neither blocks nor waits for the stream's real run. */
 export const dryRunWorkflowId = (stream: string): string => `dry-run:${stream}`;
+
+/** The coalescing "run soon" workflow of a stream (links/export-now.ts): one at a time per stream. */
+export const runSoonWorkflowId = (stream: string): string => `run-soon:${stream}`;

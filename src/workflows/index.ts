@@ -4,3 +4,4 @@ export { scheduledRun } from './scheduled-run.js';
 export { replayDeadLetters } from './replay-dead-letters.js';
 export { exchangeNode } from './exchange.js';
 export { dryRun } from './dry-run.js';
+export { runSoon } from './run-soon.js';

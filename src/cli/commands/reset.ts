@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command } from 'commander';
 import { z } from 'zod';
+import { linkedPairOf } from '../../links/pair-links.js';
 import { forgetBindings } from '../../state/bindings.js';
 import { deleteCheckpoint, getCheckpoint, saveCheckpoint } from '../../state/checkpoints.js';
 import { streamWorkflowId } from '../../workflows/ids.js';
@@ -35,7 +36,12 @@ export function resetCommand(ctx: CliContext): Command {
     .option('--json', 'machine-readable output')
     .action(async (name: string, raw: unknown) => {
       const options = optionsSchema.parse(raw);
-      const stream = (await ctx.streams()).get(name);
+      const registry = await ctx.streams();
+      const stream = registry.get(name);
+      const linked = linkedPairOf(registry, stream);
+      if (linked && options.bindings) {
+        throw new CliExit(ExitCode.config, `${name} is a stream of linked pair "${linked.name}": its records are links shared with the pair's other stream, and forgetting them would create every entity again on the other side (run without --bindings; see docs/pairs.md)`);
+      }
       const client = await ctx.client();
       const status = await client.workflow
         .getHandle(streamWorkflowId(name))

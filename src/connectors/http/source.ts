@@ -6,6 +6,7 @@ import { advance, checkIncremental, lagOf, rewound, type HttpIncremental, type S
 import { atPath } from './json-path.js';
 import { checkPagination, firstPageQuery, nextPage, type PageRequest, type Pagination } from './paginators.js';
 import { HttpClient, statusFailure, type HttpConnection, type HttpReply } from './request.js';
+import { ConcurrencyLimit } from './concurrency.js';
 
 /** One response, as the `parse` hook sees it. */
 export interface HttpResponseView {
@@ -44,6 +45,13 @@ export interface HttpSourceOptions extends HttpConnection {
    * first-page parameters still shape the first request).
    */
   parse?: HttpResponseHook;
+  /**
+   * How to GET one record by its key (a linked pair reads the side it is about
+   * to write, to find conflicts): the path under baseUrl for the key parts, and
+   * where the record sits in the body (default: the body). 404: no such record.
+   * E.g. 1C OData: `{ path: ([ref]) => \`Catalog_Контрагенты(guid'${ref}')?$format=json\` }`.
+   */
+  readOne?: { path: (key: readonly string[]) => string; record?: string };
 }
 
 /**
@@ -87,7 +95,12 @@ class HttpSource implements Source {
     const incremental = options.incremental !== undefined;
     this.capabilities = { incremental, snapshot: true, lookBack: incremental && options.incremental?.lookBack !== undefined };
     this.versionField = options.incremental?.field;
+    if (options.readOne !== undefined && typeof options.readOne?.path !== 'function') throw new ConfigurationError(`${what}: field "readOne.path": must be a function of the key parts`);
+    // Declared only with readOne, so a linked pair knows whether this side can be read by key.
+    if (options.readOne) this.read = (shape, keys) => this.readByKeys(shape, keys);
   }
+
+  read?: (shape: SourceShape, keys: readonly (readonly string[])[]) => Promise<RawRow[]>;
 
   async check(_shape: SourceShape): Promise<void> {
     this.client.checkSecrets();
@@ -138,6 +151,29 @@ class HttpSource implements Source {
     const following: PageRequest | null = next === null ? null : step.moved ? null : next;
     const out: HttpCursor = { next: following, ...step.mark, page: next === null ? 1 : cursor.page + 1 };
     return { rows: step.rows, next: out as unknown as Cursor, done: next === null };
+  }
+
+  /** One GET per key, a few at a time (linked pairs: the conflict check); only with `readOne`. */
+  async readByKeys(shape: SourceShape, keys: readonly (readonly string[])[]): Promise<RawRow[]> {
+    const readOne = this.options.readOne;
+    if (!readOne) return [];
+    const limit = new ConcurrencyLimit(4);
+    const rows = await Promise.all(
+      keys.map((key) =>
+        limit.run(async () => {
+          const where = `stream "${shape.stream}": reading one record`;
+          const reply = await this.client.send({ method: 'GET', url: this.client.url(readOne.path(key)) });
+          if (reply.status === 404) return undefined;
+          const failure = statusFailure(reply, where);
+          if (failure) throw failure;
+          if (reply.status >= 400) throw new ConfigurationError(`${where}: ${reply.shown}: HTTP ${reply.status}`, 'check readOne.path of the source');
+          const record = atPath(parseBody(reply, where), readOne.record);
+          if (typeof record !== 'object' || record === null || Array.isArray(record)) throw new ConfigurationError(`${where}: ${reply.shown}: no record object at ${readOne.record ?? 'the top of the body'}`);
+          return record as RawRow;
+        }),
+      ),
+    );
+    return rows.filter((r): r is RawRow => r !== undefined);
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,9 @@ import { isKeysetCursor, lagOfKeysetCursor } from '../keyset-cursor.js';
 import { asConfigurationError } from './errors.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
 import { acquirePool, releasePool } from './pool.js';
+import { checkWhere, readByKeys, writeBackRows } from './source-links.js';
+import type { WriteBackSpec } from '../../links/options.js';
+import type { WriteBackRow } from '../source.js';
 
 /**
  * How incremental runs find what changed: keyset on (column, key).
@@ -37,6 +40,12 @@ export interface PostgresSourceOptions {
    * sequence or version cursor. Needs a cursor.
    */
   lookBack?: string | number;
+  /**
+   * Reads only rows matching this boolean SQL expression over the table's
+   * columns, e.g. `'needs_1c_export and not created_in_1c'`; checked against
+   * the table before a run. Statements, comments and parameters are refused.
+   */
+  where?: string;
 }
 
 const CURSOR_KINDS = ['timestamp', 'sequence', 'version'] as const;
@@ -50,6 +59,7 @@ function checkOptions(o: PostgresSourceOptions): void {
     }
     quoteIdent(o.cursor.column, 'source cursor column');
   }
+  if (o.where !== undefined) checkWhere(o.where, what);
   if (o.lookBack === undefined) return;
   if (!o.cursor) throw new ConfigurationError(`${what}: field "lookBack": needs a cursor (a snapshot source re-reads everything anyway)`);
   if (o.cursor.kind === 'timestamp' && !(typeof o.lookBack === 'string' && /^\s*\d+(\.\d+)?\s*[a-z]+\s*$/i.test(o.lookBack))) {
@@ -120,6 +130,22 @@ class PostgresSource implements Source {
       const missing = [...shape.key, ...cursorColumns].filter((c) => !this.options.columns?.includes(c));
       if (missing.length) throw new ConfigurationError(`stream "${shape.stream}": source columns must include key and cursor column ${missing.join(', ')}`);
     }
+    if (this.options.where !== undefined) {
+      try {
+        await this.pool.query(`select 1 from ${this.table} where (${this.options.where}) limit 0`);
+      } catch (err) {
+        throw new ConfigurationError(`stream "${shape.stream}": source table ${this.table}: field "where": ${(err as Error).message}`, 'the filter must be a boolean expression over the table\'s columns');
+      }
+    }
+  }
+
+  async read(shape: SourceShape, keys: readonly (readonly string[])[]): Promise<RawRow[]> {
+    const select = this.options.columns ? this.options.columns.map((c) => quoteIdent(c, 'source column')).join(', ') : '*';
+    return readByKeys(this.pool, this.table, await this.types(), shape.key, select, keys);
+  }
+
+  async writeBack(shape: SourceShape, spec: WriteBackSpec, rows: readonly WriteBackRow[]): Promise<void> {
+    await writeBackRows(this.pool, this.table, await this.types(), shape.key, spec, rows);
   }
 
   async fetch(request: FetchRequest): Promise<SourcePage> {
@@ -133,7 +159,8 @@ class PostgresSource implements Source {
     const select = this.options.columns ? this.options.columns.map((c) => quoteIdent(c, 'source column')).join(', ') : '*';
 
     const params: unknown[] = [];
-    let where = '';
+    let where = this.options.where !== undefined ? `where (${this.options.where})` : '';
+    const and = (condition: string) => (where ? `${where} and ${condition}` : `where ${condition}`);
     const after = request.after;
     if (after !== null && !isKeysetCursor(after)) {
       throw new ConfigurationError(`stream "${shape.stream}": checkpoint ${JSON.stringify(after)} was not written by a postgres source`, `reset it: ferry reset ${shape.stream}`);
@@ -143,14 +170,14 @@ class PostgresSource implements Source {
       params.push(after.value, lookBack);
       const column = quoteIdent(cursorColumn, 'cursor column');
       const back = typeof lookBack === 'string' ? '$2::interval' : '$2';
-      where = `where ${column} >= ${typed(cursorColumn, 1)} - ${back}`;
+      where = and(`${column} >= ${typed(cursorColumn, 1)} - ${back}`);
     } else if (after) {
       const values = cursorColumn ? [after.value, ...after.key] : after.key;
       if (values.length !== orderColumns.length) {
         throw new ConfigurationError(`stream "${shape.stream}": checkpoint does not match the key/cursor columns`, `reset it: ferry reset ${shape.stream}`);
       }
       params.push(...values);
-      where = `where (${order}) > (${orderColumns.map((c, i) => typed(c, i + 1)).join(', ')})`;
+      where = and(`(${order}) > (${orderColumns.map((c, i) => typed(c, i + 1)).join(', ')})`);
     }
     params.push(limit);
     const text = `select ${select} from ${this.table} ${where} order by ${order} limit $${params.length}`;
