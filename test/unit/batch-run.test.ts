@@ -143,11 +143,54 @@ class MockRun {
   }
 }
 
+const TASK_QUEUE = `unit-${randomUUID().slice(0, 8)}`;
+const HOLDER = `${TASK_QUEUE}/held/a`;
+/** The mock of each stream, and of each run (finishRun knows only its run id). */
+const mocks = new Map<string, MockRun>();
+const runs = new Map<string, MockRun>();
+const mockOf = (stream: string): MockRun => {
+  const mock = mocks.get(stream);
+  if (!mock) throw new Error(`no mock for stream ${stream}`);
+  return mock;
+};
+
+function dispatchShared(): Partial<FerryActivities> {
+  const call = <K extends keyof FerryActivities>(name: K, mock: MockRun) => mock.shared()[name] as (...args: unknown[]) => Promise<unknown>;
+  return {
+    beginRun: async (input) => {
+      runs.set(input.runId, mockOf(input.stream));
+      return (await call('beginRun', mockOf(input.stream))(input)) as Awaited<ReturnType<FerryActivities['beginRun']>>;
+    },
+    beginReplay: async (input) => {
+      runs.set(input.runId, mockOf(input.stream));
+      return (await call('beginReplay', mockOf(input.stream))(input)) as Awaited<ReturnType<FerryActivities['beginReplay']>>;
+    },
+    prepareBatch: async (input) => (await call('prepareBatch', mockOf(input.stream))(input)) as Awaited<ReturnType<FerryActivities['prepareBatch']>>,
+    prepareReplayBatch: async (input) => (await call('prepareReplayBatch', mockOf(input.stream))(input)) as Awaited<ReturnType<FerryActivities['prepareReplayBatch']>>,
+    countReplayLeft: async (input) => (await call('countReplayLeft', mockOf(input.stream))(input)) as Awaited<ReturnType<FerryActivities['countReplayLeft']>>,
+    finishRun: async (input) => {
+      const mock = runs.get(input.runId);
+      if (!mock) throw new Error(`no mock for run ${input.runId}`);
+      return (await call('finishRun', mock)(input)) as Awaited<ReturnType<FerryActivities['finishRun']>>;
+    },
+  };
+}
+
+function dispatchHolder(): Partial<FerryActivities> {
+  return { upsertBatch: async (input) => (await (mockOf(input.stream).holder().upsertBatch as FerryActivities['upsertBatch'])(input)) };
+}
+
 describe('the run skeleton (batch-run.ts) with mocked activities', () => {
   let env: TestWorkflowEnvironment;
-  let workflowBundle: { code: string };
+  let workers: Worker[] = [];
+  let running: Promise<void>[] = [];
 
   before(async () => {
+    const prebuilt = process.env.FERRY_WORKFLOW_BUNDLE;
+    // the server starts while the workflow code is bundled
+    const bundling = prebuilt
+      ? Promise.resolve({ code: readFileSync(prebuilt, 'utf8') })
+      : bundleWorkflowCode({ workflowsPath: path.join(root, 'src', 'workflows', 'index.ts'), logger: undefined });
     const address = process.env.TEMPORAL_ADDRESS;
     if (address) {
       env = await TestWorkflowEnvironment.createFromExistingServer({ address });
@@ -155,33 +198,28 @@ describe('the run skeleton (batch-run.ts) with mocked activities', () => {
       const bin = execFileSync('bash', [path.join(root, 'scripts', 'ensure-temporal.sh')], { encoding: 'utf8' }).trim();
       env = await TestWorkflowEnvironment.createLocal(bin ? { server: { executable: { type: 'existing-path', path: bin } } } : {});
     }
-    const prebuilt = process.env.FERRY_WORKFLOW_BUNDLE;
-    workflowBundle = prebuilt ? { code: readFileSync(prebuilt, 'utf8') } : await bundleWorkflowCode({ workflowsPath: path.join(root, 'src', 'workflows', 'index.ts'), logger: undefined });
+    const workflowBundle = await bundling;
+    // One worker on the shared queue and one on the holder queue for every test: each activity
+    // is answered by the mock of its stream (or of its run).
+    const shared = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle, activities: dispatchShared() });
+    const holder = await Worker.create({ connection: env.nativeConnection, taskQueue: HOLDER, activities: dispatchHolder() });
+    workers = [shared, holder];
+    running = workers.map((w) => w.run());
   });
 
   after(async () => {
+    for (const w of workers) w.shutdown();
+    await Promise.all(running);
     await env?.teardown();
   });
 
-  /** Runs `body` with a worker on the shared queue and one per holder queue. */
-  async function withWorkers<T>(mock: MockRun, taskQueue: string, body: () => Promise<T>): Promise<T> {
-    const shared = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: mock.shared() });
-    const holders = await Promise.all(
-      mock.holders.filter((q) => !q.endsWith('-gone')).map((q) => Worker.create({ connection: env.nativeConnection, taskQueue: q, activities: mock.holder() })),
-    );
-    const running = holders.map((w) => w.run());
-    try {
-      return await shared.runUntil(body());
-    } finally {
-      for (const w of holders) w.shutdown();
-      await Promise.all(running);
-    }
+  /** Runs `body` with `mock` answering the activities of its stream (and of the runs it begins). */
+  async function withWorkers<T>(mock: MockRun, _taskQueue: string, body: () => Promise<T>): Promise<T> {
+    mocks.set(mock.plan.stream, mock);
+    return body();
   }
 
-  const names = (prefix: string) => {
-    const id = randomUUID().slice(0, 8);
-    return { taskQueue: `${prefix}-${id}`, holder: `${prefix}-${id}/held/a`, stream: `unit.${prefix}.${id}` };
-  };
+  const names = (prefix: string) => ({ taskQueue: TASK_QUEUE, holder: HOLDER, stream: `unit.${prefix}.${randomUUID().slice(0, 8)}` });
   const expectCounts = (batches: number): RunCounts => ({ created: batches * (ROWS_PER_BATCH - 1), updated: 0, skipped: 0, deleted: 0, failed: batches });
 
   it('prepares the next batch while one is written, writes in order, each batch on its holder with its checkpoint', async () => {
