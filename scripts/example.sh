@@ -13,6 +13,10 @@ mkdir -p .ferry
 if [[ $# -eq 0 ]]; then exec node_modules/.bin/tsx examples/support/run-example.ts; fi
 
 bash scripts/ensure-postgres.sh >&2
+# examples that write to MariaDB or NATS JetStream start (or install) them too
+case "$1" in
+  orders-analytics) bash scripts/ensure-mariadb.sh >&2; bash scripts/ensure-nats.sh >&2 ;;
+esac
 ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
 PORT="${ADDRESS##*:}"
 case "${ADDRESS%:*}" in

@@ -7,6 +7,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mkdir -p .ferry
 
 bash scripts/ensure-postgres.sh >&2
+# the MySQL/MariaDB and NATS connectors' tests (and the examples that use them)
+bash scripts/ensure-mariadb.sh >&2
+bash scripts/ensure-nats.sh >&2
 
 started_port=""
 sdk_server_pid=""

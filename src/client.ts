@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ZodError } from 'zod';
+import { approveCommand, rejectCommand } from './cli/commands/approve.js';
 import { cancelCommand } from './cli/commands/cancel.js';
 import { dlqCommand } from './cli/commands/dlq.js';
 import { exchangeCommand } from './cli/commands/exchange.js';
@@ -36,6 +37,8 @@ export function buildProgram(ctx: CliContext): Command {
     .addCommand(statsCommand(ctx))
     .addCommand(cancelCommand(ctx))
     .addCommand(resetCommand(ctx))
+    .addCommand(approveCommand(ctx))
+    .addCommand(rejectCommand(ctx))
     .addCommand(dlqCommand(ctx))
     .addCommand(scheduleCommand(ctx))
     .addCommand(pipelineCommand(ctx))

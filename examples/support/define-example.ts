@@ -29,8 +29,25 @@ export interface ExampleDefinition {
   config: string;
   /** environment variables the config reads its database URL from (set to the example's database before the config loads) */
   databaseEnv?: readonly string[];
+  /**
+   * Servers the example brings along (a fake ERP over HTTP), started before the
+   * config loads: their `env` is set first (e.g. the URL the config reads), and
+   * they are closed at the end.
+   */
+  services?(): Promise<ExampleServices>;
+  /**
+   * The Temporal SDK's log level for the example's worker; default 'WARN'. An example
+   * that makes its systems fail on purpose sets 'ERROR': each retried activity is a WARN.
+   */
+  sdkLogLevel?: 'WARN' | 'ERROR';
   /** sets up the data, runs ferry end to end, checks the result */
   run(ctx: ExampleContext): Promise<void>;
+}
+
+export interface ExampleServices {
+  /** environment variables for the config and the worker, e.g. { ONEC_URL: 'http://127.0.0.1:40123/trade' } */
+  env: Record<string, string>;
+  close(): Promise<void>;
 }
 
 export function defineExample(definition: ExampleDefinition): ExampleDefinition {

@@ -69,12 +69,16 @@ class Databases {
 
 async function run(name: string): Promise<number> {
   const example = await load(name);
+  // before any connection or worker exists
+  Runtime.install({ logger: new DefaultLogger(example.sdkLogLevel ?? 'WARN') });
   const databases = new Databases();
   const dbName = `ferry_example_${name.replace(/\W/g, '_')}`.toLowerCase();
   const main = await databases.create(dbName);
   // Before anything loads the config or opens the state store: both read the environment.
   process.env.DATABASE_URL = main.url;
   for (const variable of example.databaseEnv ?? []) process.env[variable] = main.url;
+  const services = example.services ? await example.services() : undefined;
+  Object.assign(process.env, services?.env ?? {});
   process.env.FERRY_CONFIG = path.join(examplesDir, name, example.config);
   process.env.FERRY_TASK_QUEUE ??= `ferry-example-${name}`;
   process.env.FERRY_LOG_LEVEL ??= 'warn';
@@ -117,6 +121,7 @@ async function run(name: string): Promise<number> {
   } finally {
     worker.shutdown();
     await running.catch(() => undefined);
+    await services?.close();
     await databases.dropAll(process.env.FERRY_EXAMPLE_KEEP === '1');
   }
   const took = ((Date.now() - started) / 1000).toFixed(1);
@@ -128,7 +133,6 @@ async function run(name: string): Promise<number> {
   return 0;
 }
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
 const name = process.argv[2];
 if (!name) {
   await list();

@@ -1,5 +1,7 @@
 import { beginRun } from './begin-run.js';
 import type { ActivityDeps } from './deps.js';
+import { checkDeleteGuard, markAwaitingApproval } from './delete-guard.js';
+import { dryRunStream } from './dry-run.js';
 import { releasing } from './held-batches.js';
 import { exchangeActivities } from './exchange.js';
 import { finishRun } from './finish-run.js';
@@ -18,6 +20,9 @@ export function createActivities(deps: ActivityDeps) {
     prepareBatch: prepareBatch(deps),
     upsertBatch: releasing(deps.held, upsertBatch(deps)),
     mirrorDelete: mirrorDelete(deps),
+    checkDeleteGuard: checkDeleteGuard(deps),
+    markAwaitingApproval: markAwaitingApproval(deps),
+    dryRunStream: dryRunStream(deps),
     finishRun: finishRun(deps),
     beginPipeline: beginPipeline(deps),
     recordPipelineStep: recordPipelineStep(deps),

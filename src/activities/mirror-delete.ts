@@ -32,7 +32,7 @@ export function mirrorDelete({ db, streams }: ActivityDeps) {
       const { total, unseen } = await countBindings(db, scope, input.runId);
       if (unseen === 0) return { deleted };
       const share = unseen / total;
-      if (input.mode === 'mirror' && share > input.maxDeleteFraction) {
+      if (input.mode === 'mirror' && !input.approved && share > input.maxDeleteFraction) {
         const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
         return {
           deleted: 0,

@@ -8,10 +8,12 @@ import type { ResolvedStream } from '../config/define-stream.js';
 import { getCheckpoint, type Checkpoint } from '../state/checkpoints.js';
 import { countDeadLetters } from '../state/dead-letters.js';
 import type { StateDb } from '../state/db.js';
+import { readAwaitingApprovals } from '../state/delete-approvals.js';
 import { recentRuns } from '../state/runs.js';
 import type { RunRow } from '../state/schema.js';
 import type { Progress } from '../workflows/contracts.js';
 import { progressQuery } from '../workflows/definitions.js';
+import type { PendingDeleteApproval } from '../workflows/delete-approval-contracts.js';
 import { scheduleIdOf } from '../workflows/ids.js';
 
 export interface Lag {
@@ -38,6 +40,8 @@ export interface StreamStatus {
   lastRun: RunRow | null;
   /** live progress of the running run, when Temporal answers */
   progress: Progress | null;
+  /** the running run waits for `ferry approve` / `ferry reject` (state store) */
+  awaitingApproval: PendingDeleteApproval | null;
   /** null: no schedule (or Temporal not reachable) */
   schedule: ScheduleState | null;
   nextRunAt: Date | null;
@@ -72,7 +76,12 @@ export async function scheduleOf(client: Client, name: string): Promise<Schedule
 }
 
 export async function streamStatus(stream: ResolvedStream, db: StateDb, client: Client | undefined, runs: number, now = Date.now()): Promise<StreamStatus> {
-  const [checkpoint, deadLetters, rows] = await Promise.all([getCheckpoint(db, stream.name), countDeadLetters(db, stream.name), recentRuns(db, stream.name, runs)]);
+  const [checkpoint, deadLetters, rows, awaiting] = await Promise.all([
+    getCheckpoint(db, stream.name),
+    countDeadLetters(db, stream.name),
+    recentRuns(db, stream.name, runs),
+    readAwaitingApprovals(db, [stream.name]),
+  ]);
   const lastRun = rows[0] ?? null;
   const [progress, schedule] = client
     ? await Promise.all([
@@ -90,6 +99,7 @@ export async function streamStatus(stream: ResolvedStream, db: StateDb, client: 
     deadLetters,
     lastRun,
     progress: progress ?? null,
+    awaitingApproval: awaiting[0] ?? null,
     schedule,
     nextRunAt: schedule?.nextRunAt ?? null,
     runs: rows,

@@ -12,11 +12,19 @@ export type Duration = string | number;
 
 export type DeletePolicy =
   | 'none'
-  /** after a complete pass, delete what the source no longer has, within the guard */
-  | { mode: 'mirror'; maxDeleteFraction?: number }
+  /**
+   * after a complete pass, delete what the source no longer has, within the guard;
+   * `onGuardTrip`: what happens when the guard trips — 'skip' (default: delete
+   * nothing, warn) or `{ await: '2h' }` (wait that long for `ferry approve` /
+   * `ferry reject`, then skip)
+   */
+  | { mode: 'mirror'; maxDeleteFraction?: number; onGuardTrip?: GuardTripPolicy }
   | 'mirror'
   /** every run is a complete pass; afterwards what it did not see is deleted, no guard */
   | 'replace';
+
+/** When the mirror-delete guard trips: skip (and warn), or wait for a person's decision for a while. */
+export type GuardTripPolicy = 'skip' | { await: Duration };
 
 export interface RetryPolicy {
   maximumAttempts?: number;
@@ -87,7 +95,12 @@ export interface StreamPlan {
   /** the source is incremental and the stream is not a 'replace' stream: runs start from the checkpoint */
   incremental: boolean;
   batchSize: number;
-  deletes: { mode: 'none' | 'mirror' | 'replace'; maxDeleteFraction: number };
+  deletes: {
+    mode: 'none' | 'mirror' | 'replace';
+    maxDeleteFraction: number;
+    /** mirror only: wait this long (ms) for a person's approval when the guard trips; absent: skip */
+    awaitApprovalMs?: number;
+  };
   retry: Required<RetryPolicy>;
   continueAsNewEvery: number;
   timeouts: { activity: Duration; heartbeat: Duration };
@@ -131,7 +144,11 @@ const streamOptionsSchema = z.object({
   deletes: z
     .union([
       z.enum(['none', 'mirror', 'replace']),
-      z.object({ mode: z.literal('mirror'), maxDeleteFraction: z.number().gt(0).lte(1).default(0.5) }),
+      z.object({
+        mode: z.literal('mirror'),
+        maxDeleteFraction: z.number().gt(0).lte(1).default(0.5),
+        onGuardTrip: z.union([z.literal('skip'), z.object({ await: duration }).strict()]).default('skip'),
+      }),
     ])
     .default('none'),
   version: fieldPath.optional(),
@@ -186,7 +203,11 @@ export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): St
   const deletes =
     typeof o.deletes === 'string'
       ? { mode: o.deletes, maxDeleteFraction: o.deletes === 'mirror' ? 0.5 : 1 }
-      : { mode: o.deletes.mode, maxDeleteFraction: o.deletes.maxDeleteFraction };
+      : {
+          mode: o.deletes.mode,
+          maxDeleteFraction: o.deletes.maxDeleteFraction,
+          ...(o.deletes.onGuardTrip === 'skip' ? {} : { awaitApprovalMs: durationToMs(o.deletes.onGuardTrip.await) as number }),
+        };
   checkDeletes(name, deletes.mode, source, target);
 
   const versionField = o.version ?? source.versionField;

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { RunCounts } from '../core/types.js';
 import type { StateDb } from '../state/db.js';
 import { FINISHED_STATUSES, METRIC, RECORD_OUTCOMES } from './names.js';
+import { readAwaitingApprovals } from '../state/delete-approvals.js';
 import { readStreamStates, type StreamRef, type StreamState } from './stream-state.js';
 
 /** A run that has just been closed: what the counters add. */
@@ -88,6 +89,21 @@ export class FerryMetrics implements RunMetrics {
       'Seconds since the point the target is known to be synced up to: the time the checkpoint tells (its source reads it, e.g. a timestamp cursor), else the checkpoint write time (or the last successful run start for streams without checkpoint)',
       (s) => s.lagSeconds,
     );
+    const awaiting: Gauge<'stream'> = new Gauge({
+      name: METRIC.awaitingApproval,
+      help: 'A run waits for a person to approve or reject a mirror-delete above the guard: the share of known records it would delete (0: nothing waits)',
+      labelNames: ['stream'],
+      registers,
+      collect: async () => {
+        awaiting.reset();
+        const names = options.streams.map((s) => s.name);
+        // left out of a scrape that cannot read the state store, like the other state gauges
+        const pending = await readAwaitingApprovals(options.db, names).catch(() => undefined);
+        if (!pending) return;
+        const share = new Map(pending.map((p) => [p.stream, p.share]));
+        for (const stream of names) awaiting.set({ stream }, share.get(stream) ?? 0);
+      },
+    });
     const up: Gauge = new Gauge({
       name: METRIC.stateStoreUp,
       help: '1 when this scrape could read the state store, else 0',

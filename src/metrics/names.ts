@@ -16,6 +16,8 @@ export const METRIC = {
   deadLetters: 'ferry_dead_letters',
   /** gauge {stream}: seconds between now and what the target is known to be synced up to (state store, at scrape) */
   lag: 'ferry_lag_seconds',
+  /** gauge {stream}: a run waits for `ferry approve` / `ferry reject`; the value is the share of known records it would delete, 0 when nothing waits (state store, at scrape) */
+  awaitingApproval: 'ferry_awaiting_approval',
   /** gauge: 1 when the last scrape could read the state store, else 0 */
   stateStoreUp: 'ferry_state_store_up',
 } as const;

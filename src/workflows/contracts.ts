@@ -103,7 +103,7 @@ export interface Progress {
   stream: string;
   /** 'replay': the stream's workflow is a dead-letter replay (then cursor is { afterDeadLetterId }) */
   mode: RunRowMode;
-  phase: 'starting' | 'syncing' | 'deleting' | 'finishing' | 'done';
+  phase: 'starting' | 'syncing' | 'deleting' | 'awaiting approval' | 'finishing' | 'done';
   batches: number;
   /** records fetched so far */
   records: number;
@@ -165,12 +165,16 @@ export interface MirrorDeleteInput {
   runId: string;
   mode: 'mirror' | 'replace';
   maxDeleteFraction: number;
+  /** a person approved a delete above the guard (workflows/delete-approval.ts) */
+  approved?: boolean;
 }
 
 export interface MirrorDeleteOutput {
   deleted: number;
   /** set when the guard stopped the delete */
   warning?: string;
+  /** what the run message says of a delete that went through (a person approved it) */
+  note?: string;
 }
 
 export interface FinishRunOutput {

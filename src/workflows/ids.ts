@@ -12,3 +12,6 @@ export const scheduleIdOf = (name: string): string => `ferry:${name}`;
 
 /** A peripheral node's exchange run (workflow id, and the run rows' name): one at a time per node. */
 export const exchangeRunName = (node: string): string => `exchange:${node}`;
+
+/** A dry run of a stream: its own id, so it neither blocks nor waits for the stream's real run. */
+export const dryRunWorkflowId = (stream: string): string => `dry-run:${stream}`;

@@ -3,3 +3,4 @@ export { runPipeline } from './run-pipeline.js';
 export { scheduledRun } from './scheduled-run.js';
 export { replayDeadLetters } from './replay-dead-letters.js';
 export { exchangeNode } from './exchange.js';
+export { dryRun } from './dry-run.js';

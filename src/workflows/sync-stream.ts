@@ -2,6 +2,7 @@ import { continueAsNew, setHandler, uuid4, workflowInfo } from '@temporalio/work
 import { addCounts, formatCounts, zeroCounts, type Cursor } from '../core/types.js';
 import { isSummary, runBatches, type BatchRunView } from './batch-run.js';
 import type { CarriedState, PreparedBatch, RunSummary, SyncStreamInput } from './contracts.js';
+import { mirrorDeleteStep } from './delete-approval.js';
 import { progressQuery } from './definitions.js';
 import { activitiesFor, beginOrClose, preparingActivities, startupActivities } from './run-activities.js';
 import { tagOutcome, tagRun } from './search-attributes.js';
@@ -61,10 +62,10 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
       progress: (state) => `batch ${state.batches}, ${state.records} records — ${formatCounts(state.counts)}`,
       async complete(state) {
         if (mode !== 'full' || plan.deletes.mode === 'none') return { state, ending: { status: 'succeeded' } };
-        view.phase = 'deleting';
-        const removed = await acts.mirrorDelete({ stream: plan.stream, runId, mode: plan.deletes.mode, maxDeleteFraction: plan.deletes.maxDeleteFraction });
+        // may wait for a person's approval (delete-approval.ts)
+        const removed = await mirrorDeleteStep(acts, plan, runId, (p) => (view.phase = p));
         const after = { ...state, counts: addCounts(state.counts, { deleted: removed.deleted }) };
-        return { state: after, ending: removed.warning ? { status: 'warning', message: removed.warning } : { status: 'succeeded' } };
+        return { state: after, ending: removed.warning ? { status: 'warning', message: removed.warning } : { status: 'succeeded', message: removed.note } };
       },
       closing: (status, state, message) => `**${status}** — ${formatCounts(state.counts)} in ${state.batches} batches${message ? `\n\n${message}` : ''}`,
       tag: (status, state, error, message) => tagOutcome(tagged, status, state, `${status}: ${formatCounts(state.counts)}${error ? ` — ${error}` : message ? ` — ${message}` : ''}`),

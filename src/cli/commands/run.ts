@@ -11,6 +11,7 @@ import { streamWorkflowId } from '../../workflows/ids.js';
 import type { syncStream } from '../../workflows/sync-stream.js';
 import { printJson, type CliContext } from '../context.js';
 import { CliExit, ExitCode, type ExitCodeValue } from '../exit-codes.js';
+import { runDryRuns } from '../dry-run.js';
 import { progressModeFor } from '../progress.js';
 import { exitCodeOf, type RunOutcome } from '../run-outcome.js';
 import { watchRun, type WatchResult } from '../watch-run.js';
@@ -24,6 +25,7 @@ const optionsSchema = z
     chunkSize: recordsPerBatch.optional(),
     direction: z.enum(['import', 'export', 'both']).optional(),
     wait: z.boolean().default(false),
+    dryRun: z.boolean().default(false),
     json: z.boolean().default(false),
   })
   .refine((o) => o.batchSize === undefined || o.chunkSize === undefined || o.batchSize === o.chunkSize, {
@@ -88,11 +90,13 @@ export function runCommand(ctx: CliContext): Command {
     .option('--chunk-size <n>', 'the same as --batch-size')
     .addOption(new Option('--direction <direction>', 'for a stream pair: import, export, or both (import, then export; implies --wait)').choices(['import', 'export', 'both']))
     .option('--wait', 'wait for the run to end, showing progress; Ctrl-C offers to cancel the run or detach from it')
+    .option('--dry-run', 'read the source and report what a run would create, update, skip, fail and delete (with sample keys); writes nothing')
     .option('--json', 'machine-readable output on stdout (progress is not shown)')
     .action(async (name: string, raw: unknown) => {
       const options = optionsSchema.parse(raw);
       const streams = streamsToRun(await ctx.streams(), name, options.direction);
       const client = await ctx.client();
+      if (options.dryRun) return runDryRuns(client, ctx.settings.taskQueue, streams, { ...options, batchSize: options.batchSize ?? options.chunkSize });
       const wait = options.wait || streams.length > 1;
 
       if (!wait) {

@@ -1,3 +1,4 @@
+import { percent, type PendingDeleteApproval } from '../../workflows/delete-approval-contracts.js';
 import type { Client } from '@temporalio/client';
 import { Command } from 'commander';
 import { z } from 'zod';
@@ -37,8 +38,17 @@ function countsOf(s: StreamStatus): readonly TableCell[] {
   return c ? [c.created, c.updated, c.skipped, c.deleted, c.failed] : [null, null, null, null, null];
 }
 
+function awaitingLines(a: PendingDeleteApproval): string[] {
+  return [
+    `  awaiting approval: mirror-delete would delete ${a.unseen} of ${a.total} known records (${percent(a.share)}; guard ${percent(a.maxDeleteFraction)})`,
+    `    sample keys: ${a.sample.join(', ')}`,
+    `    decide before ${a.until}: ferry approve ${a.stream} | ferry reject ${a.stream} (no answer: the delete is skipped)`,
+  ];
+}
+
 function statusText(s: StreamStatus): string {
   if (!s.lastRun) return 'never run';
+  if (s.awaitingApproval) return `awaiting approval (${percent(s.awaitingApproval.share)} to delete)`;
   if (s.lastRun.status === 'running' && s.progress) return `running (batch ${s.progress.batches})`;
   return s.lastRun.status;
 }
@@ -70,6 +80,7 @@ function printDetails(s: StreamStatus, temporal: boolean, settings: TemporalSett
   out.push(`  dead letters: ${s.deadLetters}`);
   out.push(`  next run: ${!temporal ? '? (Temporal not reachable)' : s.schedule ? (s.schedule.paused ? `schedule ${s.schedule.id} is paused` : s.nextRunAt ? `${formatMoment(s.nextRunAt)} (${formatRelative(s.nextRunAt)}, schedule ${s.schedule.id})` : `none (schedule ${s.schedule.id})`) : '- (no schedule)'}`);
   if (s.progress) out.push(`  running now: ${s.progress.phase}, batch ${s.progress.batches}, ${s.progress.records} records — ${formatCounts(s.progress.counts)}`);
+  if (s.awaitingApproval) out.push(...awaitingLines(s.awaitingApproval));
   process.stdout.write(`${out.join('\n')}\n`);
   if (s.runs.length === 0) process.stdout.write('  runs: none yet\n');
   for (const r of s.runs) process.stdout.write(runLine(r, settings));

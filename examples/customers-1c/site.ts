@@ -1,0 +1,114 @@
+// The site's side of the customers-1c example: its users table, with the story's
+// sync columns, and what the site's own code does to it (register, log in, edit a
+// profile) — the Django model and signals of the story, as SQL.
+//   npx tsx examples/customers-1c/site.ts     (re)creates the table in CUSTOMERS_1C_DATABASE_URL
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import type { SiteRole } from './mapping/site-user.js';
+
+export const DEFAULT_SITE_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ferry_customers_1c';
+
+export function siteDatabaseUrl(): string {
+  return process.env.CUSTOMERS_1C_DATABASE_URL ?? DEFAULT_SITE_DATABASE_URL;
+}
+
+/** The columns the export reads (the users_to_1c view). */
+const EXPORTED = 'id, email, first_name, last_name, company_name, tax_id, kpp, phone, role, birth_date, date_joined, is_active, updated_at';
+
+/** Creates (or re-creates) the users table and the view the export reads. */
+export async function createSiteTables(db: pg.ClientBase | pg.Pool): Promise<void> {
+  await db.query(`
+    drop view if exists users_to_1c;
+    drop table if exists users;
+    create table users (
+      id                 bigserial primary key,
+      email              text not null unique,
+      first_name         text not null default '',
+      last_name          text not null default '',
+      company_name       text,
+      tax_id             text,
+      kpp                text,
+      phone              text,
+      role               text not null default 'customer' check (role in ('customer', 'wholesale', 'dealer')),
+      birth_date         date,
+      is_active          boolean not null default true,
+      date_joined        timestamptz not null default now(),
+      last_login         timestamptz,
+      -- set by the site's code on every save (Django's auto_now), a login included
+      updated_at         timestamptz not null default now(),
+      -- sync with 1C (story 3.2.3)
+      onec_id            uuid unique,
+      sync_status        text not null default 'pending' check (sync_status in ('pending', 'synced', 'error')),
+      needs_1c_export    boolean not null default true,
+      last_sync_at       timestamptz,
+      sync_error_message text not null default '',
+      created_in_1c      boolean not null default false
+    );
+    create index users_updated_at on users (updated_at, id);
+    -- what goes to 1C: never a customer 1C made (created_in_1c), only what the site flagged
+    create view users_to_1c as select ${EXPORTED} from users where needs_1c_export and not created_in_1c;`);
+}
+
+export interface Registration {
+  email: string;
+  first_name: string;
+  last_name: string;
+  company_name?: string | null;
+  tax_id?: string | null;
+  kpp?: string | null;
+  phone?: string | null;
+  role?: SiteRole;
+  birth_date?: string | null;
+}
+
+/** A sign-up: the row is flagged for export (needs_1c_export defaults to true). Returns the new ids in order. */
+export async function register(db: pg.Pool | pg.ClientBase, people: readonly Registration[]): Promise<string[]> {
+  if (people.length === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `insert into users (email, first_name, last_name, company_name, tax_id, kpp, phone, role, birth_date)
+     select email, first_name, last_name, company_name, tax_id, kpp, phone, coalesce(role, 'customer'), birth_date
+     from json_populate_recordset(null::users, $1::json) with ordinality as r
+     order by ordinality
+     returning id`,
+    [JSON.stringify(people)],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** A login: last_login and updated_at move (auto_now), nothing the customer sees in 1C changes. */
+export async function login(db: pg.Pool | pg.ClientBase, id: string): Promise<void> {
+  await db.query(`update users set last_login = now(), updated_at = now() where id = $1`, [id]);
+}
+
+/** A profile edit on the site: the row is flagged for export again (the story's post_save signal). */
+export async function editProfile(db: pg.Pool | pg.ClientBase, id: string, changes: Partial<Registration>): Promise<void> {
+  const columns = Object.keys(changes).filter((c) => ['email', 'first_name', 'last_name', 'company_name', 'tax_id', 'kpp', 'phone', 'role', 'birth_date'].includes(c));
+  if (columns.length === 0) return;
+  const sets = columns.map((c, i) => `${c} = $${i + 2}`).join(', ');
+  await db.query(`update users set ${sets}, updated_at = now(), needs_1c_export = true, sync_status = 'pending' where id = $1`, [id, ...columns.map((c) => changes[c as keyof Registration] ?? null)]);
+}
+
+async function main(): Promise<void> {
+  const url = siteDatabaseUrl();
+  const database = new URL(url).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, '/postgres') });
+  await admin.connect();
+  const exists = await admin.query('select 1 from pg_database where datname = $1', [database]);
+  if (exists.rowCount === 0) await admin.query(`create database "${database.replace(/"/g, '""')}"`);
+  await admin.end();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await createSiteTables(client);
+  } finally {
+    await client.end();
+  }
+  process.stdout.write(`customers-1c: the site's users table is ready in ${url}\n`);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  });
+}
