@@ -4,7 +4,7 @@ import { RecordError, errorMessage, type FieldIssue } from '../core/errors.js';
 import type { Projection } from '../core/types.js';
 import type { NewDeadLetter } from '../state/dead-letters.js';
 import type { MappedRow, MappedStage, RawStage } from './stages.js';
-import { describeRecord, issuesText, keylessId, type Validated } from './validate-batch.js';
+import { describeRecord, issuesText, keylessId, validateRecord } from './validate-batch.js';
 import { yieldEvery } from './yield.js';
 
 function isProjection(value: unknown): value is Projection {
@@ -13,22 +13,30 @@ function isProjection(value: unknown): value is Projection {
 }
 
 /**
- * Maps the records that passed validation into projections (the step of
- * prepareBatch after validation). A mapper that throws sends that record to
- * the dead letters, committed by upsertBatch with the schema's.
+ * Validates and maps the records of a batch, one record at a time (prepareBatch's
+ * steps after the fetch), so the schema's parsed output of a record lives only
+ * until its projection is made. Records failing the schema or the mapper
+ * become dead letters, committed by upsertBatch with the batch.
  */
-export async function mapRecords(stream: ResolvedStream, batchId: string, raw: RawStage, validated: Validated): Promise<MappedStage> {
-  const passed = new Set(validated.valid.map((v) => v.index));
-  const failedKeys = raw.flatMap((r, i) => (passed.has(i) ? [] : [r.key ? serializeKey(r.key) : keylessId(batchId, i)]));
+export async function mapRecords(stream: ResolvedStream, batchId: string, raw: RawStage): Promise<MappedStage> {
+  const failedKeys: string[] = [];
   const rows: MappedRow[] = [];
-  const letters: NewDeadLetter[] = [];
+  const invalid: NewDeadLetter[] = [];
+  const unmapped: NewDeadLetter[] = [];
   const pause = yieldEvery();
 
-  for (const { index, key, data } of validated.valid) {
+  for (let index = 0; index < raw.length; index++) {
     await pause();
     const record = raw[index] as RawStage[number];
+    const valid = validateRecord(stream, batchId, record, index);
+    if ('letter' in valid) {
+      invalid.push(valid.letter);
+      failedKeys.push(record.key ? serializeKey(record.key) : keylessId(batchId, index));
+      continue;
+    }
+    const { key, data } = valid;
     const fail = (message: string, issues: readonly FieldIssue[]) => {
-      letters.push({ recordKey: serializeKey(key), stage: 'map', error: `${describeRecord(stream.name, key)}: ${message}`, issues, raw: record.data });
+      unmapped.push({ recordKey: serializeKey(key), stage: 'map', error: `${describeRecord(stream.name, key)}: ${message}`, issues, raw: record.data });
       failedKeys.push(serializeKey(key));
     };
     try {
@@ -43,5 +51,5 @@ export async function mapRecords(stream: ResolvedStream, batchId: string, raw: R
       else fail(`map threw ${err instanceof Error ? err.name : 'a value'}: ${errorMessage(err)}`, []);
     }
   }
-  return { rows, failedKeys, letters: [...validated.letters, ...letters] };
+  return { rows, failedKeys, letters: [...invalid, ...unmapped] };
 }

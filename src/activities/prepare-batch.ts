@@ -5,7 +5,6 @@ import type { ActivityDeps } from './deps.js';
 import { fetchPage } from './fetch-batch.js';
 import { heartbeating } from './heartbeat.js';
 import { mapRecords } from './map-batch.js';
-import { validateRecords } from './validate-batch.js';
 
 /**
  * Fetch, validate and map of one batch in one activity, on the shared task
@@ -30,8 +29,7 @@ export function prepareBatch({ db, streams, held }: ActivityDeps) {
       // One id per fetch: a retried or repeated fetch may read a changed source, and
       // everything downstream must derive from exactly one read.
       const batchId = `${input.runId}:${input.batchNo}.${Context.current().info.attempt}${input.lost ? `r${input.lost.refetch}` : ''}`;
-      const validated = await validateRecords(stream, batchId, page.records);
-      const mapped = await mapRecords(stream, batchId, page.records, validated);
+      const mapped = await mapRecords(stream, batchId, page.records);
       held.hold(batchId, { raw: page.records, mapped });
       return {
         batchId,

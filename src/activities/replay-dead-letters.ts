@@ -17,7 +17,6 @@ import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
 import { mapRecords } from './map-batch.js';
 import type { RawStage } from './stages.js';
-import { validateRecords } from './validate-batch.js';
 
 /**
  * Opens the replay's run row (mode 'replay'), checks the target, and fixes the
@@ -87,8 +86,7 @@ export function prepareReplayBatch({ db, streams, held }: ActivityDeps) {
 
       // idempotent by batch id: a repeated attempt counts no attempt twice
       await failAgain(db, { runId: input.runId, batchId }, unreplayable);
-      const validated = await validateRecords(stream, batchId, records);
-      const mapped = await mapRecords(stream, batchId, records, validated);
+      const mapped = await mapRecords(stream, batchId, records);
       // a page of unreplayable dead letters only has nothing to write (the workflow skips upsertBatch)
       if (records.length > 0) held.hold(batchId, { raw: records, mapped });
       return {
