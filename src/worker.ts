@@ -1,6 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { HeldBatches } from './activities/held-batches.js';
 import { createActivities } from './activities/index.js';
 import { configPath, loadConfig, type StreamRegistry } from './config/load-config.js';
 import { loadExchange, type ExchangeRuntime } from './exchange/runtime.js';
@@ -10,12 +13,15 @@ import { startWorkerMetrics } from './metrics/worker-metrics.js';
 import { ensureSearchAttributes } from './setup/search-attributes.js';
 import { createStateDb, databaseUrl, StateStoreUnavailableError, type StateDb } from './state/db.js';
 import { migrateToLatest } from './state/migrate.js';
-import { FerryError } from './core/errors.js';
+import { ConfigurationError, FerryError } from './core/errors.js';
 import { logger } from './logger.js';
 import { connectClient, connectionOptions, describeSettings, temporalSettings, TemporalUnreachableError, type TemporalSettings } from './temporal.js';
 
 export interface FerryWorker {
+  /** the worker on the shared task queue (workflows and every activity) */
   worker: Worker;
+  /** the worker on this process's own task queue: the upserts of the batches it holds */
+  holder: Worker;
   streams: StreamRegistry;
   db: StateDb;
   /** the /metrics URL when metrics are served */
@@ -66,35 +72,74 @@ export async function createFerryWorker(options: FerryWorkerOptions = {}): Promi
   const searchAttributes = await searchAttributesReady(settings).catch(closeAndThrow);
   metrics = options.metrics ? await startWorkerMetrics({ db, streams, logger, listen: options.metrics }).catch(closeAndThrow) : undefined;
   const connection = await NativeConnection.connect(connectionOptions(settings)).catch((err: unknown) => closeAndThrow(new TemporalUnreachableError(settings, err)));
+  const held = new HeldBatches(holderQueue(settings.taskQueue), heldBatchLimit());
+  const activities = createActivities({ db, streams, held, logger, metrics: metrics?.recorder, searchAttributes, exchange });
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
     ...workflows,
-    activities: createActivities({ db, streams, logger, metrics: metrics?.recorder, searchAttributes, exchange }),
+    activities,
     // Let a running batch finish on shutdown instead of cancelling it at once (the SDK default is 0).
+    shutdownGraceTime: '30s',
+    maxConcurrentActivityTaskExecutions: 20,
+    // A killed worker's workflow tasks go back to the shared queue after this (SDK default 10 s).
+    stickyQueueScheduleToStartTimeout: '3s',
+  }).catch(async (err: unknown) => {
+    await connection.close();
+    return closeAndThrow(err);
+  });
+  // The worker-specific task queue (Temporal's pattern for worker-local files): the upsert of a
+  // batch this process prepared is routed here, where the batch is in memory.
+  const holder = await Worker.create({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: held.queue,
+    activities: { upsertBatch: activities.upsertBatch },
     shutdownGraceTime: '30s',
     maxConcurrentActivityTaskExecutions: 20,
   }).catch(async (err: unknown) => {
     await connection.close();
     return closeAndThrow(err);
   });
+  const stopAll = () => {
+    for (const w of [worker, holder]) if (w.getState() === 'RUNNING') w.shutdown();
+  };
 
   return {
     worker,
+    holder,
     streams,
     db,
     metricsUrl: metrics?.url,
-    shutdown: () => worker.shutdown(),
+    shutdown: stopAll,
     async run() {
       try {
-        await worker.run();
+        // One stops, both stop: a process polling only one of its queues would strand batches or runs.
+        const stopOthers = (err: unknown) => {
+          stopAll();
+          throw err;
+        };
+        await Promise.all([worker.run().catch(stopOthers), holder.run().catch(stopOthers)]);
       } finally {
         await metrics?.close();
         await Promise.allSettled([streams.close(), db.destroy(), connection.close(), exchange?.close()]);
       }
     },
   };
+}
+
+/** A task queue no other process polls: the shared queue's name, the host, the pid and a random part. */
+function holderQueue(shared: string): string {
+  return `${shared}/held/${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/** How many prepared batches a worker holds at most (FERRY_HELD_BATCHES, default 8); beyond, the oldest is re-fetched when its turn comes. */
+function heldBatchLimit(): number {
+  const raw = process.env.FERRY_HELD_BATCHES;
+  const n = raw ? Number(raw) : 8;
+  if (!Number.isInteger(n) || n < 1) throw new ConfigurationError(`FERRY_HELD_BATCHES must be a positive whole number (got "${raw}")`);
+  return n;
 }
 
 /**

@@ -166,7 +166,7 @@ describe('configuration errors', () => {
         assert.ok(took < 5_000, `failed after ${took} ms`);
         const histories = await chainHistories(h.client, stream);
         assert.deepEqual(activityAttempts(histories, 'beginRun'), [1]);
-        assert.deepEqual(activityAttempts(histories, 'fetchBatch'), []);
+        assert.deepEqual(activityAttempts(histories, 'prepareBatch'), []);
 
         const { rows } = await h.db.pool.query(`select status, error, batches, created, failed, finished_at is not null as finished from ferry_runs where stream = $1`, [stream]);
         assert.equal(rows.length, 1, 'the failed run left a run row');

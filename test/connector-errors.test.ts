@@ -135,7 +135,7 @@ describe('connector errors', () => {
       assert.ok(waited >= delayMs - 50, `the second attempt came ${waited} ms after the first, the server asked for ${delayMs}`);
       assert.ok(waited < delayMs + 5_000, `and not much later: ${waited} ms`);
       const histories = await chainHistories(h.client, stream);
-      assert.deepEqual(activityAttempts(histories, 'fetchBatch').sort(), [1, 2], 'two pages; the first fetched on its second attempt');
+      assert.deepEqual(activityAttempts(histories, 'prepareBatch').sort(), [1, 2], 'two pages; the first fetched on its second attempt');
       console.log(`# TransientWithDelay(${delayMs} ms): next attempt after ${waited} ms`);
     });
 

@@ -26,6 +26,7 @@ import { progressQuery } from '../src/workflows/definitions.js';
 import type { syncStream } from '../src/workflows/sync-stream.js';
 import { createCustomerTables, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 import { createHarness, fixturePath, repoRoot, type Harness } from './support/harness.js';
+import { chainHistories } from './support/history.js';
 import { waitFor, within, withoutTestRunnerEnv, WorkerChildren } from './support/worker-children.js';
 
 const ROWS = 20_000;
@@ -214,6 +215,11 @@ class CrashLab {
     return this.record({ run, point: label, batch, pending, note: notes.join('; ') });
   }
 
+  /** Records a kill the test made itself. */
+  note(kill: Omit<Kill, 'n' | 'at'>): Kill {
+    return this.record(kill);
+  }
+
   private record(kill: Omit<Kill, 'n' | 'at'>): Kill {
     const entry = { n: this.kills.length + 1, at: Date.now(), ...kill };
     this.kills.push(entry);
@@ -299,6 +305,34 @@ async function executions(h: Harness, workflowId: string): Promise<number> {
     runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
   }
   return n;
+}
+
+interface PreparedInHistory {
+  batchNo: number;
+  batchId: string;
+  holder: string;
+  /** the batch id this preparation replaces (its worker was gone) */
+  lost: string | undefined;
+}
+
+/** Every prepareBatch of the run's chain that returned a batch: its number, id, holder, and the lost batch it replaces. */
+async function preparedBatches(h: Harness, workflowId: string): Promise<PreparedInHistory[]> {
+  const decode = (p: { data?: Uint8Array | null } | undefined): unknown => JSON.parse(Buffer.from(p?.data ?? new Uint8Array()).toString('utf8'));
+  const out: PreparedInHistory[] = [];
+  for (const history of await chainHistories(h.client, workflowId)) {
+    const inputs = new Map<string, { batchNo: number; lost?: { batchId: string } }>();
+    for (const event of history.events ?? []) {
+      const s = event.activityTaskScheduledEventAttributes;
+      if (s?.activityType?.name === 'prepareBatch') inputs.set(String(event.eventId), decode(s.input?.payloads?.[0]) as { batchNo: number; lost?: { batchId: string } });
+      const c = event.activityTaskCompletedEventAttributes;
+      const input = c && inputs.get(String(c.scheduledEventId));
+      if (input) {
+        const result = decode(c.result?.payloads?.[0]) as { batchId?: string; holder?: string };
+        if (result.batchId && result.holder) out.push({ batchNo: input.batchNo, batchId: result.batchId, holder: result.holder, lost: input.lost?.batchId });
+      }
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- the test
@@ -477,6 +511,53 @@ describe('crash safety: a worker process SIGKILLed mid-run', () => {
     assert.deepEqual({ ...summary.counts }, { created: 0, updated: 25, skipped: remaining - 25, deleted, failed: 0 }, 'every deletion counted once');
     await assertRunRow(h, summary);
     lab.assertResumedPromptly(run);
+  });
+
+  it('a batch held in the memory of a worker that is SIGKILLed before writing it is fetched again by the other worker', async (t) => {
+    const run = 'held batch';
+    const { pool } = h.db;
+    const t0 = Date.now();
+    assert.ok(workers);
+    // Two workers on the queue: the batches of a run spread over both (prepareBatch is not dispatched eagerly).
+    await workers.killAll();
+    const pair = [await workers.start(), await workers.start()];
+    const changed = 1_000;
+    await pool.query(`update ${tables.source} set score = score + 3, updated_at = clock_timestamp() where id in (select id from ${tables.source} order by id limit ${changed})`);
+
+    // Hold the run while batch n is written (sleeping in the target hook): batch n+1 has been
+    // prepared ahead and sits in the memory of one of the two workers, which no other can read.
+    await arm(pool, 'target');
+    const handle = await start();
+    const heldAhead = await waitFor('a batch prepared ahead while one is written', async () => {
+      if ((await sleepers(pool)).length === 0) return undefined;
+      const { raw } = await handle.describe();
+      if ((raw.pendingActivities ?? []).some((a) => a.activityType?.name === 'prepareBatch')) return undefined;
+      const sleeping = (await progressOf(handle))?.batches;
+      return sleeping === undefined ? undefined : (await preparedBatches(h, stream)).find((b) => b.batchNo === sleeping + 1);
+    });
+    const holderPid = Number(/-(\d+)-[0-9a-f]+$/.exec(heldAhead.holder)?.[1]);
+    const holder = pair.find((c) => c.pid === holderPid);
+    assert.ok(holder, `the holder ${heldAhead.holder} is one of the two workers (${pair.map((c) => c.pid).join(', ')})`);
+    const pending = await pendingOf(handle);
+    await workers.kill(holder);
+    await arm(pool, 'target', false);
+    await waitFor('the orphaned statement to finish', async () => (await sleepers(pool)).length === 0);
+    const kill = lab.note({ run, point: `worker holding batch ${heldAhead.batchNo} in memory (not yet written)`, batch: heldAhead.batchNo - 1, pending });
+
+    const summary = await lab.result(handle);
+    kill.recoveredMs = Date.now() - kill.at;
+    summaries.push(summary);
+    lab.report(t, run);
+    const again = (await preparedBatches(h, stream)).filter((b) => b.lost === heldAhead.batchId);
+    t.diagnostic(`${run}: ${summary.batches} batches, ${JSON.stringify(summary.counts)}, batch ${heldAhead.batchNo} held by pid ${holderPid}, fetched again as ${again.map((b) => `${b.batchId} on ${b.holder}`).join(', ') || '(none)'}, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+    assert.equal(summary.status, 'succeeded', summary.message);
+    assert.equal(again.length, 1, `batch ${heldAhead.batchId} was prepared again after its worker died`);
+    assert.notEqual(again[0]?.holder, heldAhead.holder, 'by the surviving worker');
+    assert.deepEqual({ ...summary.counts }, { created: 0, updated: changed, skipped: 0, deleted: 0, failed: 0 }, 'every changed record written and counted once');
+    await assertConverged(h, tables, stream);
+    await assertRunRow(h, summary);
+    assert.ok(kill.recoveredMs < RESUME_BOUND_MS, `finished ${(kill.recoveredMs / 1000).toFixed(0)} s after the kill`);
   });
 
   it('leaves exactly one succeeded run row per run', async (t) => {

@@ -109,7 +109,7 @@ describe('http connector, real runs against a fault-injecting API', () => {
       api.items('customers').map((r) => ({ record_id: r.id, name: r.name, updated_at: r.updated_at })).sort((a, b) => Number(a.record_id) - Number(b.record_id)),
     );
     // every fault cost the first fetch one attempt
-    const attempts = activityAttempts(await chainHistories(h.client, stream), 'fetchBatch');
+    const attempts = activityAttempts(await chainHistories(h.client, stream), 'prepareBatch');
     assert.equal(attempts[0], faults.length + 1, `first fetch attempts: ${attempts.join(', ')}`);
     // the server's delay was waited, not the backoff's 100-500 ms
     for (const status of ['429', '503']) {
@@ -138,7 +138,7 @@ describe('http connector, real runs against a fault-injecting API', () => {
     assert.equal(lag, 90);
 
     const text = await leftBehind(h, stream);
-    assert.ok(text.includes(stream) && text.includes('fetchBatch'), 'the check reads real history');
+    assert.ok(text.includes(stream) && text.includes('prepareBatch'), 'the check reads real history');
     for (const secret of [CANARY, SECRET, QUERY_SECRET]) assert.ok(!text.includes(secret), `${secret.split('-')[0]} leaked into history or run rows`);
     await h.stopWorker();
   });
@@ -168,8 +168,8 @@ describe('http connector, real runs against a fault-injecting API', () => {
     assert.match(error(missing), /page 1/);
     assert.match(error(unset), /secret header "X-Api-Key": environment variable FERRY_TEST_HTTP_UNSET is not set/);
     for (const s of [malformed, missing]) assert.ok(!error(s).includes(QUERY_SECRET) && !error(s).includes(SECRET), 'no secret in the error');
-    assert.deepEqual(activityAttempts(await chainHistories(h.client, missing), 'fetchBatch'), [1], 'a configuration error is not retried');
-    assert.deepEqual(activityAttempts(await chainHistories(h.client, malformed), 'fetchBatch'), [2]);
+    assert.deepEqual(activityAttempts(await chainHistories(h.client, missing), 'prepareBatch'), [1], 'a configuration error is not retried');
+    assert.deepEqual(activityAttempts(await chainHistories(h.client, malformed), 'prepareBatch'), [2]);
     await h.stopWorker();
   });
 

@@ -1,12 +1,8 @@
-import { Context } from '@temporalio/activity';
+import type { ResolvedStream } from '../config/define-stream.js';
 import { keyOf, serializeKey } from '../core/key.js';
-import type { StagedRecord } from '../core/types.js';
+import type { Cursor, RunMode, StagedRecord } from '../core/types.js';
 import { versionOf } from '../core/version.js';
-import { putStage } from '../state/staging.js';
-import type { FetchBatchInput, FetchBatchOutput } from '../workflows/contracts.js';
-import type { ActivityDeps } from './deps.js';
 import { callConnector } from './connector-call.js';
-import { heartbeating } from './heartbeat.js';
 import type { RawStage } from './stages.js';
 
 /**
@@ -21,25 +17,25 @@ function lastPerKey(records: StagedRecord[]): StagedRecord[] {
   return records.filter((r, i) => !r.key || last.get(serializeKey(r.key)) === i);
 }
 
-/** Reads one page after the cursor and stages it; returns only a reference, the next cursor and a count. */
-export function fetchBatch({ db, streams }: ActivityDeps) {
-  return (input: FetchBatchInput): Promise<FetchBatchOutput> =>
-    heartbeating(async () => {
-      const stream = streams.get(input.stream);
-      const page = await callConnector(() =>
-        stream.source.fetch({ shape: stream.shape, after: input.cursor, limit: input.limit, mode: input.mode, rewind: input.rewind }),
-      );
-      const records: RawStage = lastPerKey(
-        page.rows.map((row) => ({
-          key: keyOf(row, stream.shape.key),
-          version: versionOf(row, stream.version),
-          data: row,
-        })),
-      );
-      // One id per fetch attempt: a retried fetch may read a changed source, and
-      // everything downstream must derive from exactly one read.
-      const batchId = `${input.runId}:${input.batchNo}.${Context.current().info.attempt}`;
-      await putStage(db, { runId: input.runId, stream: stream.name, batchId }, 'raw', records);
-      return { batchId, count: page.rows.length, superseded: page.rows.length - records.length, next: page.next, done: page.done };
-    });
+export interface FetchedPage {
+  records: RawStage;
+  /** rows read */
+  count: number;
+  next: Cursor | null;
+  done: boolean;
+}
+
+/** Reads one page after the cursor (the first step of prepareBatch), keyed and versioned, the last row of a key kept. */
+export async function fetchPage(stream: ResolvedStream, input: { cursor: Cursor | null; limit: number; mode: RunMode; rewind: boolean }): Promise<FetchedPage> {
+  const page = await callConnector(() =>
+    stream.source.fetch({ shape: stream.shape, after: input.cursor, limit: input.limit, mode: input.mode, rewind: input.rewind }),
+  );
+  const records = lastPerKey(
+    page.rows.map((row) => ({
+      key: keyOf(row, stream.shape.key),
+      version: versionOf(row, stream.version),
+      data: row,
+    })),
+  );
+  return { records, count: page.rows.length, next: page.next, done: page.done };
 }

@@ -2,15 +2,14 @@ import { beginRun } from './begin-run.js';
 import type { ActivityDeps } from './deps.js';
 import { checkDeleteGuard, markAwaitingApproval } from './delete-guard.js';
 import { dryRunStream } from './dry-run.js';
+import { releasing } from './held-batches.js';
 import { exchangeActivities } from './exchange.js';
-import { fetchBatch } from './fetch-batch.js';
 import { finishRun } from './finish-run.js';
-import { mapBatch } from './map-batch.js';
 import { mirrorDelete } from './mirror-delete.js';
 import { beginPipeline, finishPipeline, recordPipelineStep } from './pipeline.js';
-import { beginReplay, countReplayLeft, stageDeadLetters } from './replay-dead-letters.js';
+import { prepareBatch } from './prepare-batch.js';
+import { beginReplay, countReplayLeft, prepareReplayBatch } from './replay-dead-letters.js';
 import { upsertBatch } from './upsert-batch.js';
-import { validateBatch } from './validate-batch.js';
 
 export type { ActivityDeps } from './deps.js';
 
@@ -18,10 +17,8 @@ export type { ActivityDeps } from './deps.js';
 export function createActivities(deps: ActivityDeps) {
   return {
     beginRun: beginRun(deps),
-    fetchBatch: fetchBatch(deps),
-    validateBatch: validateBatch(deps),
-    mapBatch: mapBatch(deps),
-    upsertBatch: upsertBatch(deps),
+    prepareBatch: prepareBatch(deps),
+    upsertBatch: releasing(deps.held, upsertBatch(deps)),
     mirrorDelete: mirrorDelete(deps),
     checkDeleteGuard: checkDeleteGuard(deps),
     markAwaitingApproval: markAwaitingApproval(deps),
@@ -31,7 +28,7 @@ export function createActivities(deps: ActivityDeps) {
     recordPipelineStep: recordPipelineStep(deps),
     finishPipeline: finishPipeline(deps),
     beginReplay: beginReplay(deps),
-    stageDeadLetters: stageDeadLetters(deps),
+    prepareReplayBatch: prepareReplayBatch(deps),
     countReplayLeft: countReplayLeft(deps),
     ...exchangeActivities(deps),
   };

@@ -1,13 +1,11 @@
+import type { ResolvedStream } from '../config/define-stream.js';
 import { serializeKey } from '../core/key.js';
 import { RecordError, errorMessage, type FieldIssue } from '../core/errors.js';
 import type { Projection } from '../core/types.js';
 import type { NewDeadLetter } from '../state/dead-letters.js';
-import { getStage, putStage } from '../state/staging.js';
-import type { BatchInput, StageOutput } from '../workflows/contracts.js';
-import type { ActivityDeps } from './deps.js';
-import { heartbeating } from './heartbeat.js';
-import type { MappedRow, MappedStage, RawStage, ValidStage } from './stages.js';
-import { describeRecord, issuesText, keylessId, zodIssues } from './validate-batch.js';
+import type { MappedRow, MappedStage, RawStage } from './stages.js';
+import { describeRecord, issuesText, keylessId, validateRecord } from './validate-batch.js';
+import { yieldEvery } from './yield.js';
 
 function isProjection(value: unknown): value is Projection {
   const p = value as Projection | null;
@@ -15,55 +13,43 @@ function isProjection(value: unknown): value is Projection {
 }
 
 /**
- * Maps the records that passed validation into projections. The schema is
- * applied again to get its parsed output (only the pass/fail decision was
- * staged, to keep staging small); a mapper that throws sends that record to
- * the dead-letter table (staged with the schema's dead letters, committed by upsertBatch).
+ * Validates and maps the records of a batch, one record at a time (prepareBatch's
+ * steps after the fetch), so the schema's parsed output of a record lives only
+ * until its projection is made. Records failing the schema or the mapper
+ * become dead letters, committed by upsertBatch with the batch.
  */
-export function mapBatch({ db, streams }: ActivityDeps) {
-  return (input: BatchInput): Promise<StageOutput> =>
-    heartbeating(async () => {
-      const stream = streams.get(input.stream);
-      const raw = await getStage<RawStage>(db, input.batchId, 'raw');
-      const valid = await getStage<ValidStage>(db, input.batchId, 'valid');
-      const { passed } = valid;
-      const passedSet = new Set(passed);
-      const failedKeys = raw.flatMap((r, i) => (passedSet.has(i) ? [] : [r.key ? serializeKey(r.key) : keylessId(input.batchId, i)]));
-      const rows: MappedRow[] = [];
-      const letters: NewDeadLetter[] = [];
+export async function mapRecords(stream: ResolvedStream, batchId: string, raw: RawStage): Promise<MappedStage> {
+  const failedKeys: string[] = [];
+  const rows: MappedRow[] = [];
+  const invalid: NewDeadLetter[] = [];
+  const unmapped: NewDeadLetter[] = [];
+  const pause = yieldEvery();
 
-      for (const index of passed) {
-        const record = raw[index];
-        if (!record?.key) continue;
-        const key = record.key;
-        const fail = (message: string, issues: readonly FieldIssue[], stage: 'validate' | 'map' = 'map') => {
-          letters.push({ recordKey: serializeKey(key), stage, error: `${describeRecord(stream.name, key)}: ${message}`, issues, raw: record.data });
-          failedKeys.push(serializeKey(key));
-        };
-        const parsed = stream.schema.safeParse(record.data);
-        if (!parsed.success) {
-          const issues = zodIssues(parsed.error);
-          fail(issuesText(issues), issues, 'validate');
-          continue;
-        }
-        try {
-          const projection = stream.map(parsed.data, { stream: stream.name, key });
-          if (!isProjection(projection)) {
-            fail('map returned no projection (expected { kind, fields })', []);
-            continue;
-          }
-          rows.push({ index, key, version: record.version, projection });
-        } catch (err) {
-          if (err instanceof RecordError) fail(issuesText(err.issues) || err.message, err.issues);
-          else fail(`map threw ${err instanceof Error ? err.name : 'a value'}: ${errorMessage(err)}`, []);
-        }
+  for (let index = 0; index < raw.length; index++) {
+    await pause();
+    const record = raw[index] as RawStage[number];
+    const valid = validateRecord(stream, batchId, record, index);
+    if ('letter' in valid) {
+      invalid.push(valid.letter);
+      failedKeys.push(record.key ? serializeKey(record.key) : keylessId(batchId, index));
+      continue;
+    }
+    const { key, data } = valid;
+    const fail = (message: string, issues: readonly FieldIssue[]) => {
+      unmapped.push({ recordKey: serializeKey(key), stage: 'map', error: `${describeRecord(stream.name, key)}: ${message}`, issues, raw: record.data });
+      failedKeys.push(serializeKey(key));
+    };
+    try {
+      const projection = stream.map(data, { stream: stream.name, key });
+      if (!isProjection(projection)) {
+        fail('map returned no projection (expected { kind, fields })', []);
+        continue;
       }
-
-      await putStage<MappedStage>(db, { runId: input.runId, stream: stream.name, batchId: input.batchId }, 'mapped', {
-        rows,
-        failedKeys,
-        letters: [...valid.letters, ...letters],
-      });
-      return { passed: rows.length, failed: letters.length };
-    });
+      rows.push({ index, key, version: record.version, projection });
+    } catch (err) {
+      if (err instanceof RecordError) fail(issuesText(err.issues) || err.message, err.issues);
+      else fail(`map threw ${err instanceof Error ? err.name : 'a value'}: ${errorMessage(err)}`, []);
+    }
+  }
+  return { rows, failedKeys, letters: [...invalid, ...unmapped] };
 }

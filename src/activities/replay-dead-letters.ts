@@ -2,18 +2,20 @@ import { keyOf, serializeKey } from '../core/key.js';
 import { versionOf } from '../core/version.js';
 import { failAgain, pageReplay, replayExtent, replayLeft } from '../state/dead-letter-queue.js';
 import { closeAbandonedRuns, insertRun } from '../state/runs.js';
-import { putStage } from '../state/staging.js';
+import { findStage } from '../state/staging.js';
+import type { AlreadyCommitted, UpsertBatchOutput } from '../workflows/contracts.js';
 import type {
   BeginReplayInput,
   BeginReplayOutput,
   CountReplayLeftInput,
   CountReplayLeftOutput,
-  StageDeadLettersInput,
-  StageDeadLettersOutput,
+  PrepareReplayBatchInput,
+  PreparedReplayBatch,
 } from '../workflows/replay-contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
+import { mapRecords } from './map-batch.js';
 import type { RawStage } from './stages.js';
 
 /**
@@ -35,22 +37,27 @@ export function beginReplay({ db, streams, searchAttributes }: ActivityDeps) {
 }
 
 /**
- * Reads one page of the selected dead letters and stages their raw records as
- * a batch (claim check), keyed and versioned by the stream's current
- * definition, for validateBatch -> mapBatch -> upsertBatch. The batch id is
- * derived from the run and the page number only, so a retried attempt stages
+ * Reads one page of the selected dead letters and prepares their raw records
+ * as a batch, keyed and versioned by the stream's current definition, then
+ * validated and mapped like a fetched batch and held in this worker's memory
+ * for upsertBatch (prepareBatch's claim check). The batch id is derived from
+ * the run and the page number only, so a retried or repeated attempt prepares
  * the same batch again instead of a second one.
  *
  * A dead letter whose raw record no longer yields its key under the stream's
  * definition (no key value, a changed key, another source system) could not be
- * resolved by key once written: it is not staged but failed again here, with
+ * resolved by key once written: it is not prepared but failed again here, with
  * a message saying so.
  */
-export function stageDeadLetters({ db, streams }: ActivityDeps) {
-  return (input: StageDeadLettersInput): Promise<StageDeadLettersOutput> =>
+export function prepareReplayBatch({ db, streams, held }: ActivityDeps) {
+  return (input: PrepareReplayBatchInput): Promise<PreparedReplayBatch | AlreadyCommitted> =>
     heartbeating(async () => {
-      const stream = streams.get(input.stream);
       const batchId = `${input.runId}:replay.${input.batchNo}`;
+      if (input.lost) {
+        const committed = await findStage<UpsertBatchOutput>(db, batchId, 'committed');
+        if (committed) return { committed };
+      }
+      const stream = streams.get(input.stream);
       const page = await pageReplay(db, { stream: stream.name, ids: input.ids }, { afterId: input.afterId, maxId: input.maxId, limit: input.limit + 1 });
       const done = page.length <= input.limit;
       const read = page.slice(0, input.limit);
@@ -77,15 +84,18 @@ export function stageDeadLetters({ db, streams }: ActivityDeps) {
         }
       }
 
-      await db.transaction().execute(async (trx) => {
-        await failAgain(trx, { runId: input.runId, batchId }, unreplayable);
-        await putStage(trx, { runId: input.runId, stream: stream.name, batchId }, 'raw', records);
-      });
+      // idempotent by batch id: a repeated attempt counts no attempt twice
+      await failAgain(db, { runId: input.runId, batchId }, unreplayable);
+      const mapped = await mapRecords(stream, batchId, records);
+      // a page of unreplayable dead letters only has nothing to write (the workflow skips upsertBatch)
+      if (records.length > 0) held.hold(batchId, { raw: records, mapped });
       return {
         batchId,
+        holder: held.queue,
         count: read.length,
         staged: records.length,
         unreplayable: unreplayable.length,
+        failed: mapped.letters.length + unreplayable.length,
         lastId: read.at(-1)?.id ?? input.afterId,
         done,
       };

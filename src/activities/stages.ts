@@ -1,20 +1,12 @@
 import type { Projection, StagedRecord } from '../core/types.js';
 import type { NewDeadLetter } from '../state/dead-letters.js';
 
-/** What each activity stages for the next one (in ferry_staging, by batch id). */
+/**
+ * What prepareBatch hands upsertBatch, held in the memory of the worker that
+ * prepared it (held-batches.ts), by batch id.
+ */
 
 export type RawStage = StagedRecord[];
-
-/**
- * Indexes into the raw stage of the records that passed the schema, and the
- * dead letters of those that did not. Dead letters are staged, not written:
- * upsertBatch commits them with the batch, so a batch's dead letters and
- * resolutions land in one transaction, in batch order.
- */
-export interface ValidStage {
-  passed: number[];
-  letters: NewDeadLetter[];
-}
 
 export interface MappedRow {
   /** index into the raw stage */
@@ -24,6 +16,11 @@ export interface MappedRow {
   projection: Projection;
 }
 
+/**
+ * Dead letters are held with the batch, not written: upsertBatch commits them
+ * with the batch, so a batch's dead letters and resolutions land in one
+ * transaction, in batch order.
+ */
 export interface MappedStage {
   rows: MappedRow[];
   /** serialized keys of records that failed before the target */

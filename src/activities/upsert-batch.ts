@@ -4,12 +4,12 @@ import { loadBindings, markSeen, writeBindings, type BindingWrite } from '../sta
 import { saveCheckpoint } from '../state/checkpoints.js';
 import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
 import { addBatchProgress } from '../state/runs.js';
-import { dropBatchPayloads, findStage, getStage, putStageOnce } from '../state/staging.js';
+import { dropBatchPayloads, findStage, putStageOnce } from '../state/staging.js';
 import type { UpsertBatchInput, UpsertBatchOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
 import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
-import type { MappedRow, MappedStage, RawStage } from './stages.js';
+import type { MappedRow } from './stages.js';
 import { rejectionText, upsertRows } from './target-writes.js';
 import { describeRecord } from './validate-batch.js';
 import { linkedPairOf } from '../links/pair-links.js';
@@ -26,7 +26,7 @@ import { upsertLinkedBatch } from '../links/upsert-linked-batch.js';
 /** Rolls back the commit of a batch another attempt of the same activity committed first. */
 class BatchAlreadyCommitted extends Error {}
 
-export function upsertBatch({ db, streams }: ActivityDeps) {
+export function upsertBatch({ db, streams, held }: ActivityDeps) {
   return (input: UpsertBatchInput): Promise<UpsertBatchOutput> =>
     heartbeating(async () => {
       const done = await findStage<UpsertBatchOutput>(db, input.batchId, 'committed');
@@ -37,7 +37,9 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
       if (linked) return upsertLinkedBatch(db, input, linked);
       const scope = { stream: stream.name, system: stream.source.system };
       // Keys are unique: fetchBatch keeps only the last row of a key.
-      const { rows, failedKeys, letters: stagedLetters } = await getStage<MappedStage>(db, input.batchId, 'mapped');
+      // The batch as prepareBatch left it in this worker's memory (routed here by the workflow).
+      const batch = held.get(input.batchId);
+      const { rows, failedKeys, letters: stagedLetters } = batch.mapped;
       const keys = rows.map((r) => serializeKey(r.key));
       const known = await loadBindings(db, scope, keys);
 
@@ -62,7 +64,7 @@ export function upsertBatch({ db, streams }: ActivityDeps) {
       const rejected = new Map(result.rejected.map((r) => [r.index, r]));
       const targetLetters: NewDeadLetter[] = [];
       if (rejected.size > 0) {
-        const raw = await getStage<RawStage>(db, input.batchId, 'raw');
+        const { raw } = batch;
         for (const [index, rejection] of rejected) {
           const row = changed[index] as MappedRow;
           targetLetters.push({

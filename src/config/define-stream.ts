@@ -179,8 +179,8 @@ const streamOptionsSchema = z.object({
     .default({ maximumAttempts: 5, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' }),
   continueAsNewEvery: z.number().int().min(1).max(1000).default(100),
   timeouts: z
-    .object({ activity: duration.default('10m'), heartbeat: duration.default('30s') })
-    .default({ activity: '10m', heartbeat: '30s' }),
+    .object({ activity: duration.default('10m'), heartbeat: duration.default('10s') })
+    .default({ activity: '10m', heartbeat: '10s' }),
   schedule: scheduleSchema.optional(),
   pair: nameSchema.optional(),
   direction: z.enum(['import', 'export']).optional(),

@@ -1,4 +1,3 @@
-import { ConfigurationError } from '../core/errors.js';
 import { decodeRecords, encodeRecords } from './codec.js';
 import type { StateDb } from './db.js';
 
@@ -12,24 +11,13 @@ export interface BatchRef {
 export type StageName = 'raw' | 'valid' | 'mapped' | 'committed';
 
 /**
- * Batches written by one activity are usually read by the next one on the same
- * worker, so the last few are kept parsed in memory. A batch id names one fetch
- * attempt and every later stage is derived from it, so a cached copy is never
- * stale. The 'committed' marker is written inside a transaction that may roll
- * back, so it is never cached.
+ * ferry_staging keeps what must survive a worker: the 'committed' marker of a
+ * batch (its recorded result, written in the batch's commit transaction) and
+ * mirror-delete's tally. Record data is not staged here: prepared batches are
+ * held by the worker that fetched them (activities/held-batches.ts). Rows of
+ * the stages 'raw', 'valid' and 'mapped' are left only by runs of earlier
+ * versions; they are dropped with their batch or run.
  */
-const CACHE_LIMIT = 8;
-const cache = new Map<string, unknown>();
-
-function remember(id: string, value: unknown): void {
-  cache.delete(id);
-  cache.set(id, value);
-  while (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-}
-
-const cacheId = (batchId: string, stage: StageName) => `${batchId}/${stage}`;
-const cacheable = (stage: StageName) => stage !== 'committed';
-
 export async function putStage<T>(db: StateDb, ref: BatchRef, stage: StageName, value: T): Promise<void> {
   const payload = Buffer.from(encodeRecords(value));
   await db
@@ -37,7 +25,6 @@ export async function putStage<T>(db: StateDb, ref: BatchRef, stage: StageName, 
     .values({ batch_id: ref.batchId, stage, run_id: ref.runId, stream: ref.stream, payload })
     .onConflict((oc) => oc.columns(['batch_id', 'stage']).doUpdateSet({ payload }))
     .execute();
-  if (cacheable(stage)) remember(cacheId(ref.batchId, stage), value);
 }
 
 /**
@@ -57,8 +44,6 @@ export async function putStageOnce<T>(db: StateDb, ref: BatchRef, stage: StageNa
 }
 
 export async function findStage<T>(db: StateDb, batchId: string, stage: StageName): Promise<T | undefined> {
-  const id = cacheId(batchId, stage);
-  if (cacheable(stage) && cache.has(id)) return cache.get(id) as T;
   const row = await db
     .selectFrom('ferry_staging')
     .select('payload')
@@ -66,26 +51,12 @@ export async function findStage<T>(db: StateDb, batchId: string, stage: StageNam
     .where('stage', '=', stage)
     .executeTakeFirst();
   if (!row) return undefined;
-  const value = decodeRecords<T>(row.payload.toString('utf8'));
-  if (cacheable(stage)) remember(id, value);
-  return value;
-}
-
-export async function getStage<T>(db: StateDb, batchId: string, stage: StageName): Promise<T> {
-  const value = await findStage<T>(db, batchId, stage);
-  if (value === undefined) {
-    throw new ConfigurationError(
-      `staged batch ${batchId} has no "${stage}" stage`,
-      'its staging rows were removed while the run was in flight; start the run again',
-    );
-  }
-  return value;
+  return decodeRecords<T>(row.payload.toString('utf8'));
 }
 
 /** Drops the record payloads of a committed batch (its 'committed' marker stays until the run ends). */
 export async function dropBatchPayloads(db: StateDb, batchId: string): Promise<void> {
   await db.deleteFrom('ferry_staging').where('batch_id', '=', batchId).where('stage', '!=', 'committed').execute();
-  for (const stage of ['raw', 'valid', 'mapped'] as const) cache.delete(cacheId(batchId, stage));
 }
 
 export async function dropRunStaging(db: StateDb, runId: string): Promise<number> {

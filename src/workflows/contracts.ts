@@ -30,14 +30,47 @@ export interface CarriedState {
   /** tag the run with ferry's search attributes (absent in runs begun before they existed) */
   searchAttributes?: boolean;
   pair?: string | undefined;
-  /** the next batch, fetched, validated and mapped while the last one was written */
+  /** the next batch, prepared while the last one was written (held by a worker) */
   prepared?: PreparedBatch;
 }
 
-/** A batch ready for upsertBatch: its fetch result and the records that failed before the target. */
-export interface PreparedBatch {
-  fetched: FetchBatchOutput;
+/**
+ * A batch prepared (fetched, validated, mapped) and held in the memory of the
+ * worker that prepared it: the claim check. Common to stream runs and replays.
+ */
+export interface HeldBatchRef {
+  batchId: string;
+  /** the task queue that reaches only the worker holding the batch: its upsertBatch goes there */
+  holder: string;
+  /** records read */
+  count: number;
+  /** records that failed before the target (schema, mapper, a replay's unreplayable dead letters) */
   failed: number;
+  done: boolean;
+}
+
+/**
+ * Asks prepareBatch (or prepareReplayBatch) for a batch again because the
+ * worker holding it is gone or evicted it. If that batch had committed before
+ * (its worker died before Temporal heard), nothing is fetched: the recorded
+ * result comes back instead.
+ */
+export interface LostBatch {
+  batchId: string;
+  /** how many times this batch has been prepared again (gives the new attempt its own id) */
+  refetch: number;
+}
+
+/** The lost batch had committed: its recorded result. */
+export interface AlreadyCommitted {
+  committed: UpsertBatchOutput;
+}
+
+/** A batch of a stream run ready for upsertBatch. */
+export interface PreparedBatch extends HeldBatchRef {
+  /** rows not kept because a later row of the same page has their key (counted as skipped) */
+  superseded: number;
+  next: Cursor | null;
 }
 
 export interface RunSummary {
@@ -100,7 +133,7 @@ export interface BeginRunOutput {
   searchAttributes?: boolean;
 }
 
-export interface FetchBatchInput {
+export interface PrepareBatchInput {
   stream: string;
   runId: string;
   batchNo: number;
@@ -108,27 +141,14 @@ export interface FetchBatchInput {
   cursor: Cursor | null;
   rewind: boolean;
   limit: number;
-}
-
-export interface FetchBatchOutput {
-  batchId: string;
-  /** rows read */
-  count: number;
-  /** rows not staged because a later row of the same page has their key (counted as skipped) */
-  superseded: number;
-  next: Cursor | null;
-  done: boolean;
+  /** set when this batch was prepared before and lost with its worker */
+  lost?: LostBatch;
 }
 
 export interface BatchInput {
   stream: string;
   runId: string;
   batchId: string;
-}
-
-export interface StageOutput {
-  passed: number;
-  failed: number;
 }
 
 export interface UpsertBatchInput extends BatchInput {

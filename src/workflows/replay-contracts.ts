@@ -5,6 +5,7 @@
  */
 import type { StreamPlan } from '../config/define-stream.js';
 import type { RunCounts } from '../core/types.js';
+import type { HeldBatchRef, LostBatch } from './contracts.js';
 
 export interface ReplayDeadLettersInput {
   stream: string;
@@ -48,7 +49,7 @@ export interface BeginReplayOutput {
   searchAttributes?: boolean;
 }
 
-export interface StageDeadLettersInput {
+export interface PrepareReplayBatchInput {
   stream: string;
   runId: string;
   batchNo: number;
@@ -56,20 +57,18 @@ export interface StageDeadLettersInput {
   afterId: string;
   maxId: string;
   limit: number;
+  /** set when this page was prepared before and lost with its worker */
+  lost?: LostBatch;
 }
 
-export interface StageDeadLettersOutput {
-  /** the claim check of the staged records (validateBatch, mapBatch and upsertBatch read it) */
-  batchId: string;
-  /** dead letters read */
-  count: number;
-  /** of those, staged for validate -> map -> upsert */
+/** A page of dead letters prepared as a batch, held by a worker (failed counts its unreplayable ones too). */
+export interface PreparedReplayBatch extends HeldBatchRef {
+  /** of the dead letters read (count), those held for validate -> map -> upsert; 0: nothing to write */
   staged: number;
-  /** of those, not replayable as they are (key or system no longer match the stream): failed again */
+  /** of those read, not replayable as they are (key or system no longer match the stream): failed again */
   unreplayable: number;
   /** the last id read: where the next page starts */
   lastId: string;
-  done: boolean;
 }
 
 export interface CountReplayLeftInput {

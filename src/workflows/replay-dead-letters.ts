@@ -1,30 +1,19 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  CancelledFailure,
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  isCancellation,
-  patched,
-  setCurrentDetails,
-  setHandler,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { addCounts, formatCounts, zeroCounts } from '../core/types.js';
-import type { Progress, ReplayTally, RunSummary } from './contracts.js';
+import { ApplicationFailure, continueAsNew, patched, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { formatCounts, zeroCounts } from '../core/types.js';
+import { isSummary, runBatches, type BatchRunView } from './batch-run.js';
+import type { ReplayTally, RunSummary } from './contracts.js';
 import { progressQuery } from './definitions.js';
 import { streamWorkflowId } from './ids.js';
-import type { ReplayCarriedState, ReplayDeadLettersInput } from './replay-contracts.js';
+import type { PreparedReplayBatch, ReplayCarriedState, ReplayDeadLettersInput } from './replay-contracts.js';
 import { tagOutcome, tagRun } from './search-attributes.js';
-import { activitiesFor, beginOrClose, describeError, startupActivities } from './run-activities.js';
+import { activitiesFor, beginOrClose, preparingActivities, startupActivities } from './run-activities.js';
 
 /**
  * Replays a stream's dead letters (all, or the given ids) with the stream's
- * current schema, mapper and target: each page of dead letters is staged from
- * the state store (claim check) and goes through validateBatch -> mapBatch ->
- * upsertBatch like a fetched batch. A record that goes through is written and
+ * current schema, mapper and target, on the stream run's data path
+ * (batch-run.ts): each page of dead letters is read from the state store,
+ * prepared (validated, mapped) and held by a worker, and written by upsertBatch
+ * like a fetched batch. A record that goes through is written and
  * leaves the queue (bindings and resolution in one transaction); one that
  * fails again keeps its dead letter, one attempt more, with the newest error.
  *
@@ -55,108 +44,55 @@ export async function replayDeadLetters(input: ReplayDeadLettersInput): Promise<
   const tagged = state.searchAttributes ?? false;
   tagRun(tagged, { stream: plan.stream, mode: 'replay' });
   const acts = activitiesFor(plan);
+  const preparing = preparingActivities(plan);
 
-  let phase: Progress['phase'] = input.carried ? 'syncing' : 'starting';
-  setHandler(progressQuery, () => ({
-    runId,
-    stream: plan.stream,
-    mode: 'replay',
-    phase,
-    batches: state.batches,
-    records: state.records,
-    counts: state.counts,
-    cursor: { afterDeadLetterId: state.afterId },
-    startedAt: state.startedAt,
-  }));
+  const view: BatchRunView<ReplayCarriedState> = { state, phase: input.carried ? 'syncing' : 'starting' };
+  setHandler(progressQuery, () => {
+    const { state: s } = view;
+    return { runId, stream: plan.stream, mode: 'replay', phase: view.phase, batches: s.batches, records: s.records, counts: s.counts, cursor: { afterDeadLetterId: s.afterId }, startedAt: s.startedAt };
+  });
 
-  let finished = false;
-  const finish = async (status: RunSummary['status'], message?: string, error?: string, deadLetters?: ReplayTally): Promise<RunSummary> => {
-    finished = true;
-    phase = 'finishing';
-    await CancellationScope.nonCancellable(() => acts.finishRun({ runId, status, counts: state.counts, batches: state.batches, message, error }));
-    phase = 'done';
-    setCurrentDetails(`**replay ${status}** — ${state.records} of ${state.selected} dead letters: ${formatCounts(state.counts)}${message ? `\n\n${message}` : ''}`);
-    tagOutcome(tagged, status, state, `replay ${status}: ${formatCounts(state.counts)}${error ? ` — ${error}` : message ? ` — ${message}` : ''}`);
-    return {
+  const outcome = await runBatches<ReplayCarriedState, PreparedReplayBatch, string>(
+    {
+      plan,
       runId,
-      stream: plan.stream,
-      mode: 'replay',
-      status,
-      batches: state.batches,
-      records: state.records,
-      counts: state.counts,
-      ...(message ? { message } : {}),
-      ...(deadLetters ? { deadLetters } : {}),
-    };
-  };
-
-  const root = CancellationScope.current();
-  let batchesThisExecution = 0;
-  let done = false;
-  try {
-    phase = 'syncing';
-    while (!done) {
-      if (root.consideredCancelled) {
-        await finish('cancelled', 'replay cancelled between batches; the dead letters not yet replayed stay in the queue');
-        throw new CancelledFailure(`replay of stream "${plan.stream}" cancelled after batch ${state.batches}`);
-      }
-      const batchNo = state.batches;
-      // A batch is never cut in half: cancellation is honoured between batches.
-      const outcome = await CancellationScope.nonCancellable(async () => {
-        const staged = await acts.stageDeadLetters({
-          stream: plan.stream,
-          runId,
-          batchNo,
-          ids: input.ids,
-          afterId: state.afterId,
-          maxId: state.maxId,
-          limit: plan.batchSize,
-        });
-        if (staged.staged === 0) return { staged, counts: { failed: staged.unreplayable } };
-        const ref = { stream: plan.stream, runId, batchId: staged.batchId };
-        const validated = await acts.validateBatch(ref);
-        const mapped = await acts.mapBatch(ref);
-        // checkpoint null: a replay never moves the stream's checkpoint.
-        const upserted = await acts.upsertBatch({ ...ref, mode: 'replay', checkpoint: null });
-        return { staged, counts: { ...upserted, failed: upserted.failed + validated.failed + mapped.failed + staged.unreplayable } };
-      });
-      state = {
-        ...state,
-        afterId: outcome.staged.lastId,
-        batches: batchNo + 1,
-        records: state.records + outcome.staged.count,
-        counts: addCounts(state.counts, outcome.counts),
-      };
-      done = outcome.staged.done;
-      batchesThisExecution += 1;
-      setCurrentDetails(`replay: batch ${state.batches}, ${state.records} of ${state.selected} dead letters — ${formatCounts(state.counts)}`);
-      if (!done && !root.consideredCancelled && (batchesThisExecution >= plan.continueAsNewEvery || workflowInfo().continueAsNewSuggested)) break;
-    }
-    if (done) {
-      if (state.selected === 0) return await finish('succeeded', 'nothing to replay: no dead letters selected');
-      if (!patched('replay-counts-what-it-leaves')) {
-        // histories of replays begun before the count existed: their message, unchanged
-        const { failed } = state.counts;
-        return await finish('succeeded', `replayed ${state.records} dead letters: ${state.records - failed} went through, ${failed} failed again and stay in the queue`);
-      }
-      // Counted in the queue, not inferred from the pages: a dead letter the pages missed shows here.
-      const left = await acts.countReplayLeft({ stream: plan.stream, runId, ids: input.ids, maxId: state.maxId });
-      const tally: ReplayTally = { selected: state.selected, replayed: state.records - state.counts.failed, remaining: left.remaining };
-      return await finish(left.remaining > 0 ? 'warning' : 'succeeded', replayMessage(tally, left.failedAgain), undefined, tally);
-    }
-  } catch (err) {
-    if (isCancellation(err)) {
-      if (finished) throw err;
-      await finish('cancelled', 'replay cancelled; the dead letters not yet replayed stay in the queue');
-      throw err;
-    }
-    const error = describeError(err);
-    await finish('failed', undefined, error);
-    throw ApplicationFailure.nonRetryable(`replay of stream "${plan.stream}" failed: ${error}`, 'ReplayFailed');
-  }
-
-  await condition(allHandlersFinished);
-  return continueAsNew<typeof replayDeadLetters>({ stream: input.stream, ...(input.ids ? { ids: input.ids } : {}), carried: state });
+      what: `replay of stream "${plan.stream}"`,
+      failureType: 'ReplayFailed',
+      // a page's unreplayable dead letters are failed again while it is prepared: not ahead of the run
+      prepareAhead: false,
+      position: (s) => s.afterId,
+      after: (batch) => batch.lastId,
+      prepare: (batchNo, afterId, lost) =>
+        preparing.prepareReplayBatch({ stream: plan.stream, runId, batchNo, ids: input.ids, afterId, maxId: state.maxId, limit: plan.batchSize, ...(lost ? { lost } : {}) }),
+      // checkpoint null: a replay never moves the stream's checkpoint.
+      upsert: (batch) => (batch.staged > 0 ? { stream: plan.stream, runId, batchId: batch.batchId, mode: 'replay', checkpoint: null } : undefined),
+      advance: (s, batch) => ({ ...s, afterId: batch.lastId }),
+      progress: (s) => `replay: batch ${s.batches}, ${s.records} of ${s.selected} dead letters — ${formatCounts(s.counts)}`,
+      async complete(s) {
+        if (s.selected === 0) return { state: s, ending: { status: 'succeeded', message: 'nothing to replay: no dead letters selected' } };
+        if (!patched('replay-counts-what-it-leaves')) {
+          // histories of replays begun before the count existed: their message, unchanged
+          const { failed } = s.counts;
+          return { state: s, ending: { status: 'succeeded', message: `replayed ${s.records} dead letters: ${s.records - failed} went through, ${failed} failed again and stay in the queue` } };
+        }
+        // Counted in the queue, not inferred from the pages: a dead letter the pages missed shows here.
+        const left = await acts.countReplayLeft({ stream: plan.stream, runId, ids: input.ids, maxId: s.maxId });
+        const tally: ReplayTally = { selected: s.selected, replayed: s.records - s.counts.failed, remaining: left.remaining };
+        return { state: s, ending: { status: left.remaining > 0 ? 'warning' : 'succeeded', message: replayMessage(tally, left.failedAgain) }, extra: { deadLetters: tally } };
+      },
+      closing: (status, s, message) => `**replay ${status}** — ${s.records} of ${s.selected} dead letters: ${formatCounts(s.counts)}${message ? `\n\n${message}` : ''}`,
+      tag: (status, s, error, message) => tagOutcome(tagged, status, s, `replay ${status}: ${formatCounts(s.counts)}${error ? ` — ${error}` : message ? ` — ${message}` : ''}`),
+      summary: (status, s) => ({ runId, stream: plan.stream, mode: 'replay', status, batches: s.batches, records: s.records, counts: s.counts }),
+      cancelled: {
+        betweenBatches: 'replay cancelled between batches; the dead letters not yet replayed stay in the queue',
+        otherwise: 'replay cancelled; the dead letters not yet replayed stay in the queue',
+      },
+    },
+    view,
+    undefined,
+  );
+  if (isSummary(outcome)) return outcome;
+  return continueAsNew<typeof replayDeadLetters>({ stream: input.stream, ...(input.ids ? { ids: input.ids } : {}), carried: outcome.state });
 }
 
 /** "replayed 43 of 48 selected dead letters; 5 remain in the queue (5 failed again)" */

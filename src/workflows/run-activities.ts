@@ -1,4 +1,4 @@
-import { ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, TimeoutFailure, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { FerryActivities } from '../activities/index.js';
 import type { StreamPlan } from '../config/define-stream.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../core/errors.js';
@@ -24,6 +24,53 @@ export function activitiesFor(plan: StreamPlan) {
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { ...plan.retry, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
   });
+}
+
+/**
+ * prepareBatch and prepareReplayBatch: not dispatched eagerly to the worker
+ * that runs the workflow, so that the batches of a run spread over every
+ * worker polling the shared queue.
+ */
+export function preparingActivities(plan: StreamPlan) {
+  return proxyActivities<FerryActivities>({
+    startToCloseTimeout: plan.timeouts.activity,
+    heartbeatTimeout: plan.timeouts.heartbeat,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    allowEagerDispatch: false,
+    retry: { ...plan.retry, nonRetryableErrorTypes: NON_RETRYABLE_ERROR_TYPES },
+  });
+}
+
+/**
+ * How long an upsert waits on the task queue of the worker holding its batch.
+ * That worker polls its own queue all the time, so only a dead (or evicting)
+ * worker leaves it waiting: then the batch is prepared again on the shared queue.
+ */
+export const HOLDER_PICKUP_TIMEOUT = '5s';
+
+/** Thrown by a worker that no longer holds the batch (activities/held-batches.ts: BatchNotHeldError). */
+const BATCH_NOT_HELD = 'BatchNotHeldError';
+
+/** upsertBatch on the task queue of the worker holding the batch, with the stream's timeouts and retry policy. */
+export function holderActivities(plan: StreamPlan, holder: string) {
+  return proxyActivities<FerryActivities>({
+    taskQueue: holder,
+    scheduleToStartTimeout: HOLDER_PICKUP_TIMEOUT,
+    startToCloseTimeout: plan.timeouts.activity,
+    heartbeatTimeout: plan.timeouts.heartbeat,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { ...plan.retry, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES, BATCH_NOT_HELD] },
+  });
+}
+
+/** The batch's worker is gone (nobody picked the upsert up) or no longer holds it: prepare it again. */
+export function isLostBatch(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const { cause } = err;
+  return (
+    (cause instanceof TimeoutFailure && cause.timeoutType === 'SCHEDULE_TO_START') ||
+    (cause instanceof ApplicationFailure && cause.type === BATCH_NOT_HELD)
+  );
 }
 
 /** An activity failure says only "Activity task failed"; the reason is its cause. */
