@@ -33,12 +33,12 @@ export function upsertBatch({ db, streams, held }: ActivityDeps) {
       if (done) return done;
 
       const stream = streams.get(input.stream);
-      const linked = linkedPairOf(streams, stream); // links/: a linked pair's streams share entity links instead of bindings
-      if (linked) return upsertLinkedBatch(db, input, linked);
-      const scope = { stream: stream.name, system: stream.source.system };
-      // Keys are unique: fetchBatch keeps only the last row of a key.
       // The batch as prepareBatch left it in this worker's memory (routed here by the workflow).
       const batch = held.get(input.batchId);
+      const linked = linkedPairOf(streams, stream); // links/: a linked pair's streams share entity links instead of bindings
+      if (linked) return upsertLinkedBatch(db, input, linked, batch);
+      const scope = { stream: stream.name, system: stream.source.system };
+      // Keys are unique: prepareBatch keeps only the last row of a key.
       const { rows, failedKeys, letters: stagedLetters } = batch.mapped;
       const keys = rows.map((r) => serializeKey(r.key));
       const known = await loadBindings(db, scope, keys);

@@ -27,11 +27,12 @@ import { saveCheckpoint } from '../state/checkpoints.js';
 import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
 import { loadLinks, writeLinks, type Link, type LinkWrite } from '../state/links.js';
 import { addBatchProgress } from '../state/runs.js';
-import { dropBatchPayloads, findStage, getStage, putStageOnce } from '../state/staging.js';
+import { dropBatchPayloads, findStage, putStageOnce } from '../state/staging.js';
+import type { HeldBatch } from '../activities/held-batches.js';
 import type { UpsertBatchInput, UpsertBatchOutput } from '../workflows/contracts.js';
 import type { StateDb } from '../state/db.js';
 import { callConnector } from '../activities/connector-call.js';
-import type { MappedRow, MappedStage, RawStage } from '../activities/stages.js';
+import type { MappedRow } from '../activities/stages.js';
 import { rejectionText, upsertRows } from '../activities/target-writes.js';
 import { describeRecord } from '../activities/validate-batch.js';
 import type { LinkedPair, LinkSide } from './pair-links.js';
@@ -82,11 +83,11 @@ async function readTargetSide(linked: LinkedPair, links: readonly Link[]): Promi
   return byKey;
 }
 
-async function writeLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: LinkedPair): Promise<UpsertBatchOutput> {
+async function writeLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: LinkedPair, batch: HeldBatch): Promise<UpsertBatchOutput> {
   const stream = linked.self;
   const scope = { stream: stream.name, system: stream.source.system };
-  const { rows, letters: stagedLetters } = await getStage<MappedStage>(db, input.batchId, 'mapped');
-  const raw = await getStage<RawStage>(db, input.batchId, 'raw');
+  const { rows, letters: stagedLetters } = batch.mapped;
+  const { raw } = batch;
   const keys = rows.map((r) => serializeKey(r.key));
   const links = await loadLinks(db, linked.name, linked.sourceSide, keys);
   const targetRule = linked.targetFields ? { fields: linked.targetFields } : undefined;
@@ -234,13 +235,13 @@ async function writeLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: Li
  * rolls it back and the retry repeats the idempotent writes. An attempt that
  * finds the batch committed (a timed-out attempt's twin) returns its result.
  */
-export async function upsertLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: LinkedPair): Promise<UpsertBatchOutput> {
+export async function upsertLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: LinkedPair, batch: HeldBatch): Promise<UpsertBatchOutput> {
   const output = await db
     .transaction()
     .execute(async (trx) => {
       await sql`select pg_advisory_xact_lock(hashtext(${`ferry:links:${linked.name}`}))`.execute(trx);
       if (await findStage<UpsertBatchOutput>(trx, input.batchId, 'committed')) throw new BatchAlreadyCommitted();
-      return writeLinkedBatch(trx, input, linked);
+      return writeLinkedBatch(trx, input, linked, batch);
     })
     .catch((err: unknown) => {
       if (err instanceof BatchAlreadyCommitted) return undefined;
