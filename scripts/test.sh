@@ -50,5 +50,5 @@ export FERRY_WORKFLOW_BUNDLE="$PWD/.ferry/workflow-bundle-${TEMPORAL_ADDRESS##*:
 npx tsx test/support/bundle.ts "$FERRY_WORKFLOW_BUNDLE" >&2
 
 files=("$@")
-[[ ${#files[@]} -gt 0 ]] || mapfile -t files < <(ls test/*.test.ts)
+[[ ${#files[@]} -gt 0 ]] || mapfile -t files < <(ls test/unit/*.test.ts test/*.test.ts)
 node --import tsx --test --test-concurrency=1 --test-timeout=600000 "${files[@]}"
