@@ -90,6 +90,11 @@ describe('http target: per-record retries, and no re-send after a retried attemp
       timeouts: { activity: '2m', heartbeat: '10s' },
     });
 
+  it('recordRetry is checked at declaration', () => {
+    assert.throws(() => target('/x', { recordRetry: { maximumAttempts: 0 } }), /field "recordRetry.maximumAttempts": must be a positive integer, got 0/);
+    assert.throws(() => target('/x', { recordRetry: { initialInterval: 'soon' } }), /field "recordRetry.initialInterval": "soon" is not a duration/);
+  });
+
   it('measured before: without per-record retries, a batch of 200 at 30% faults does not get through in 10 attempts', async () => {
     const path = '/before';
     api.decide = faultsAtRate(0.3, 'before');
