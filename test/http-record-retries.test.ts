@@ -5,18 +5,23 @@
 // calls of the engine's write path (upsertRows) for the measurements. The
 // target sends no Idempotency-Key here, so a record sent twice would be
 // created twice: the server's create count is the proof of "exactly once".
+// The last test SIGKILLs a worker child process mid-batch (that one sends the
+// Idempotency-Key, as the re-sent tail past the last heartbeat needs it).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import { upsertRows } from '../src/activities/target-writes.js';
 import { defineStream } from '../src/config/define-stream.js';
 import { httpTarget, type HttpTargetOptions } from '../src/connectors/http/target.js';
 import type { TargetRow } from '../src/connectors/target.js';
-import { createHarness, type Harness } from './support/harness.js';
+import type { syncStream } from '../src/workflows/sync-stream.js';
+import { createHarness, fixturePath, repoRoot, type Harness } from './support/harness.js';
 import { activityAttempts, chainHistories } from './support/history.js';
 import { startFaultServer, type Fault, type FaultServer, type LoggedRequest } from './support/http-fault-server.js';
 import { memorySource } from './support/memory-source.js';
+import { waitFor, within, withoutTestRunnerEnv, WorkerChildren } from './support/worker-children.js';
 
 const TRANSIENT: readonly Fault[] = [
   { type: 'status', status: 500 },
@@ -196,5 +201,56 @@ describe('http target: per-record retries, and no re-send after a retried attemp
     assert.ok(all.every((b) => ids.has(b.internal_id)), "the bindings' ids are the server's");
     console.log(`# a record failing 8 times: upsertBatch attempts 2, requests: record 7 ${sent.get('7')}, the other 59 once each`);
     await h.stopWorker();
+  });
+  it('a worker SIGKILLed mid-batch: the retried attempt skips what the last heartbeat recorded; each record created once', async (t) => {
+    const name = h.name('httpretry.crash');
+    const n = 200;
+    // ~40 records a second at 4 in flight: Temporal forwards a heartbeat at most every 0.8 × the heartbeat timeout (1.6 s),
+    // so the last one before the kill records all but the last ~70 records sent
+    api.writeLatencyMs = 100;
+    const workers = new WorkerChildren(
+      {
+        ...withoutTestRunnerEnv(process.env),
+        DATABASE_URL: h.db.url,
+        TEMPORAL_ADDRESS: h.settings.address,
+        TEMPORAL_NAMESPACE: h.settings.namespace,
+        FERRY_TASK_QUEUE: `${h.settings.taskQueue}-crash`,
+        FERRY_CONFIG: fixturePath('httpretry-crash.config.ts'),
+        FERRY_HTTPRETRY_STREAM: name,
+        FERRY_HTTPRETRY_RECORDS: String(n),
+        FERRY_HTTPRETRY_API: api.url,
+        FERRY_METRICS_PORT: 'off',
+        FERRY_SDK_METRICS_PORT: 'off',
+      },
+      join(repoRoot, '.ferry', `httpretry-crash-workers-${h.db.name}.log`),
+    );
+    try {
+      await workers.start();
+      const handle = await h.client.workflow.start<typeof syncStream>('syncStream', { workflowId: name, taskQueue: `${h.settings.taskQueue}-crash`, args: [{ stream: name }] });
+      const posts = () => api.log.filter((r) => r.method === 'POST' && r.path === '/crashed');
+      await waitFor('three quarters of the batch sent', async () => posts().length >= (n * 3) / 4 || undefined, 90_000, 10);
+      await workers.kill();
+      const before = new Set(posts().map(customerOf));
+      t.diagnostic(`worker SIGKILLed after ${before.size} of ${n} records were sent`);
+      await h.client.workflowService.resetStickyTaskQueue({ namespace: h.settings.namespace, execution: { workflowId: name } });
+      await workers.start();
+      const summary = await within(handle.result(), 120_000, async () => {
+        throw new Error('the run did not finish');
+      });
+      assert.equal(summary.status, 'succeeded');
+      assert.deepEqual({ ...summary.counts }, { created: n, updated: 0, skipped: 0, deleted: 0, failed: 0 });
+      const { sent, created } = perRecord(api.log, '/crashed');
+      assert.equal(created.size, n);
+      assert.ok([...created.values()].every((c) => c === 1), 'each record created once (a re-sent one answered from its Idempotency-Key)');
+      const resent = [...before].filter((id) => (sent.get(id) ?? 0) > 1).length;
+      t.diagnostic(`re-sent by the retried attempt: ${resent} of the ${before.size} sent before the kill`);
+      console.log(`# SIGKILL mid-batch: ${before.size} of ${n} sent before the kill, ${resent} of them sent again by the retried attempt`);
+      assert.ok(resent < before.size / 2, `the retried attempt skipped what the heartbeat recorded: ${resent} of ${before.size} re-sent`);
+      const { rows } = await h.db.pool.query<{ n: string; ids: string }>(`select count(*) as n, count(distinct internal_id) as ids from ferry_bindings where stream = $1`, [name]);
+      assert.deepEqual({ ...rows[0] }, { n: String(n), ids: String(n) });
+    } finally {
+      api.writeLatencyMs = 0;
+      await workers.killAll();
+    }
   });
 });
