@@ -30,7 +30,7 @@ export async function upsertRows(target: Target, rows: readonly TargetRow[], con
   const write = async (at: number, count: number): Promise<void> => {
     const indexes = todo.slice(at, at + count);
     const slice = indexes.map((i) => rows[i] as TargetRow);
-    const wrote = (i: number, id: string | null) => progress.wrote(indexes[i] as number, id);
+    const wrote = (i: number, id: string | null) => progress.wrote([[indexes[i] as number, id]]);
     let result: UpsertResult;
     try {
       result = await target.upsert(slice, { ...context, wrote, ...(progress.signal ? { signal: progress.signal } : {}) });
@@ -52,10 +52,13 @@ export async function upsertRows(target: Target, rows: readonly TargetRow[], con
       );
     }
     const refused = new Set(result.rejected.map((r) => r.index));
+    const done: [number, string | null][] = [];
     result.ids.forEach((id, i) => {
-      ids[indexes[i] as number] = id ?? null;
-      if (!refused.has(i) && !progress.written.has(indexes[i] as number)) wrote(i, id ?? null);
+      const index = indexes[i] as number;
+      ids[index] = id ?? null;
+      if (!refused.has(i) && !progress.written.has(index)) done.push([index, id ?? null]);
     });
+    progress.wrote(done);
     for (const r of result.rejected) rejected.push({ ...r, index: indexes[r.index] as number });
   };
   const limit = target.capabilities.batchLimit ?? Math.max(1, todo.length);

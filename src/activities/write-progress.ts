@@ -28,8 +28,8 @@ const isWrittenDetails = (d: unknown): d is WrittenDetails =>
 export interface WriteProgress {
   /** rows (index into the activity's rows) an earlier attempt wrote, and B's ids */
   readonly written: ReadonlyMap<number, string | null>;
-  /** records a row as written: kept for a retried attempt */
-  wrote(index: number, id: string | null): void;
+  /** records rows as written (index, B's id): kept for a retried attempt */
+  wrote(rows: readonly (readonly [number, string | null])[]): void;
   /** aborted when the activity is cancelled (or its attempt is gone); undefined outside an activity */
   readonly signal: AbortSignal | undefined;
 }
@@ -38,7 +38,7 @@ export interface WriteProgress {
 export function writeProgress(rows: readonly TargetRow[]): WriteProgress {
   const context = asyncLocalStorage.getStore();
   const written = new Map<number, string | null>();
-  if (!context) return { written, wrote: (i, id) => void written.set(i, id), signal: undefined };
+  if (!context) return { written, wrote: (done) => done.forEach(([i, id]) => written.set(i, id)), signal: undefined };
   const rowsPrint = fingerprint(rows);
   const earlier: unknown = context.info.heartbeatDetails;
   if (isWrittenDetails(earlier) && earlier.ferryWrites.rows === rowsPrint) {
@@ -46,8 +46,9 @@ export function writeProgress(rows: readonly TargetRow[]): WriteProgress {
   }
   return {
     written,
-    wrote(index, id) {
-      written.set(index, id);
+    wrote(done) {
+      if (done.length === 0) return;
+      for (const [i, id] of done) written.set(i, id);
       heartbeatProgress({ ferryWrites: { rows: rowsPrint, written: [...written] } } satisfies WrittenDetails);
     },
     signal: context.cancellationSignal,
