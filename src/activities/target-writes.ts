@@ -58,7 +58,8 @@ export async function upsertRows(target: Target, rows: readonly TargetRow[], con
       ids[index] = id ?? null;
       if (!refused.has(i) && !progress.written.has(index)) done.push([index, id ?? null]);
     });
-    progress.wrote(done);
+    // A call that wrote every remaining row ends the writes: nothing is left for a retry to skip.
+    if (count < todo.length) progress.wrote(done);
     for (const r of result.rejected) rejected.push({ ...r, index: indexes[r.index] as number });
   };
   const limit = target.capabilities.batchLimit ?? Math.max(1, todo.length);

@@ -12,6 +12,9 @@ import { heartbeatProgress } from './heartbeat.js';
  * and B's ids only, never record data, plus a fingerprint of the rows: an
  * attempt given other rows (or in another order) starts afresh.
  */
+/** Rows whose writes are kept across attempts, at most (about 20 bytes each in the details). */
+const MAX_TRACKED_ROWS = 5_000;
+
 interface WrittenDetails {
   ferryWrites: { rows: string; written: [number, string | null][] };
 }
@@ -39,9 +42,11 @@ export function writeProgress(rows: readonly TargetRow[]): WriteProgress {
   const context = asyncLocalStorage.getStore();
   const written = new Map<number, string | null>();
   if (!context) return { written, wrote: (done) => done.forEach(([i, id]) => written.set(i, id)), signal: undefined };
-  const rowsPrint = fingerprint(rows);
+  // Hashing every row costs a few milliseconds per 10,000: only done when an attempt reports or resumes.
+  let rowsPrint: string | undefined;
+  const print = () => (rowsPrint ??= fingerprint(rows));
   const earlier: unknown = context.info.heartbeatDetails;
-  if (isWrittenDetails(earlier) && earlier.ferryWrites.rows === rowsPrint) {
+  if (isWrittenDetails(earlier) && earlier.ferryWrites.rows === print()) {
     for (const [i, id] of earlier.ferryWrites.written) if (Number.isInteger(i) && i >= 0 && i < rows.length) written.set(i, id);
   }
   return {
@@ -49,7 +54,10 @@ export function writeProgress(rows: readonly TargetRow[]): WriteProgress {
     wrote(done) {
       if (done.length === 0) return;
       for (const [i, id] of done) written.set(i, id);
-      heartbeatProgress({ ferryWrites: { rows: rowsPrint, written: [...written] } } satisfies WrittenDetails);
+      // Heartbeat details are one payload: beyond this many rows they would near Temporal's
+      // payload warning, and such batches go to bulk targets whose retry is one call anyway.
+      if (written.size > MAX_TRACKED_ROWS) return;
+      heartbeatProgress({ ferryWrites: { rows: print(), written: [...written] } } satisfies WrittenDetails);
     },
     signal: context.cancellationSignal,
   };
