@@ -17,11 +17,11 @@ import { defineStream } from '../src/config/define-stream.js';
 import { httpTarget, type HttpTargetOptions } from '../src/connectors/http/target.js';
 import type { TargetRow } from '../src/connectors/target.js';
 import type { syncStream } from '../src/workflows/sync-stream.js';
-import { createHarness, fixturePath, repoRoot, type Harness } from './support/harness.js';
+import { createHarness, repoRoot, type Harness } from './support/harness.js';
 import { activityAttempts, chainHistories } from './support/history.js';
 import { startFaultServer, type Fault, type FaultServer, type LoggedRequest } from './support/http-fault-server.js';
 import { memorySource } from './support/memory-source.js';
-import { waitFor, within, withoutTestRunnerEnv, WorkerChildren } from './support/worker-children.js';
+import { waitFor, within, workerChildEnv, WorkerChildren } from './support/worker-children.js';
 
 const TRANSIENT: readonly Fault[] = [
   { type: 'status', status: 500 },
@@ -205,23 +205,14 @@ describe('http target: per-record retries, and no re-send after a retried attemp
   it('a worker SIGKILLed mid-batch: another worker reads the batch again and sends it; each record created once', async (t) => {
     const name = h.name('httpretry.crash');
     const n = 200;
-    // ~40 records a second at 4 in flight: Temporal forwards a heartbeat at most every 0.8 × the heartbeat timeout (1.6 s),
-    // so the last one before the kill records all but the last ~70 records sent
+    // ~40 records a second at 4 in flight: the kill lands in the middle of the batch's write
     api.writeLatencyMs = 100;
     const workers = new WorkerChildren(
-      {
-        ...withoutTestRunnerEnv(process.env),
-        DATABASE_URL: h.db.url,
-        TEMPORAL_ADDRESS: h.settings.address,
-        TEMPORAL_NAMESPACE: h.settings.namespace,
-        FERRY_TASK_QUEUE: `${h.settings.taskQueue}-crash`,
-        FERRY_CONFIG: fixturePath('httpretry-crash.config.ts'),
+      workerChildEnv(h, 'httpretry-crash.config.ts', {
         FERRY_HTTPRETRY_STREAM: name,
         FERRY_HTTPRETRY_RECORDS: String(n),
         FERRY_HTTPRETRY_API: api.url,
-        FERRY_METRICS_PORT: 'off',
-        FERRY_SDK_METRICS_PORT: 'off',
-      },
+      }, `${h.settings.taskQueue}-crash`),
       join(repoRoot, '.ferry', `httpretry-crash-workers-${h.db.name}.log`),
     );
     try {
