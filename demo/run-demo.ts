@@ -119,7 +119,8 @@ async function main(): Promise<void> {
     );
     ferry.streams.get(STREAM);
     // The demo tables were just recreated: forget what ferry remembers of the stream.
-    for (const state of ['ferry_bindings', 'ferry_checkpoints', 'ferry_dead_letters', 'ferry_staging', 'ferry_runs']) {
+    await pool.query(`delete from ferry_binding_keys where scope_id in (select id from ferry_binding_scopes where stream = $1)`, [STREAM]);
+    for (const state of ['ferry_checkpoints', 'ferry_dead_letters', 'ferry_staging', 'ferry_runs']) {
       await pool.query(`delete from ${state} where stream = $1`, [STREAM]);
     }
     const running = ferry.run();
