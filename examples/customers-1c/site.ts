@@ -12,13 +12,10 @@ export function siteDatabaseUrl(): string {
   return process.env.CUSTOMERS_1C_DATABASE_URL ?? DEFAULT_SITE_DATABASE_URL;
 }
 
-/** The columns the export reads (the users_to_1c view). */
-const EXPORTED = 'id, email, first_name, last_name, company_name, tax_id, kpp, phone, role, birth_date, date_joined, is_active, updated_at';
-
-/** Creates (or re-creates) the users table and the view the export reads. */
+/** Creates (or re-creates) the users table (the export reads it filtered: needs_1c_export and not created_in_1c). */
 export async function createSiteTables(db: pg.ClientBase | pg.Pool): Promise<void> {
   await db.query(`
-    drop view if exists users_to_1c;
+    drop view if exists users_to_1c; -- the filter this example used before postgresSource({ where })
     drop table if exists users;
     create table users (
       id                 bigserial primary key,
@@ -44,9 +41,7 @@ export async function createSiteTables(db: pg.ClientBase | pg.Pool): Promise<voi
       sync_error_message text not null default '',
       created_in_1c      boolean not null default false
     );
-    create index users_updated_at on users (updated_at, id);
-    -- what goes to 1C: never a customer 1C made (created_in_1c), only what the site flagged
-    create view users_to_1c as select ${EXPORTED} from users where needs_1c_export and not created_in_1c;`);
+    create index users_updated_at on users (updated_at, id);`);
 }
 
 export interface Registration {
@@ -75,9 +70,12 @@ export async function register(db: pg.Pool | pg.ClientBase, people: readonly Reg
   return rows.map((r) => r.id);
 }
 
-/** A login: last_login and updated_at move (auto_now), nothing the customer sees in 1C changes. */
-export async function login(db: pg.Pool | pg.ClientBase, id: string): Promise<void> {
-  await db.query(`update users set last_login = now(), updated_at = now() where id = $1`, [id]);
+/**
+ * A login: last_login and updated_at move (auto_now), nothing the customer sees in 1C changes.
+ * `flag`: a careless save() that flags the row for export anyway (the export reads it and skips it by its hash).
+ */
+export async function login(db: pg.Pool | pg.ClientBase, ids: readonly string[], flag = false): Promise<void> {
+  await db.query(`update users set last_login = now(), updated_at = now()${flag ? ', needs_1c_export = true' : ''} where id = any($1::bigint[])`, [ids]);
 }
 
 /** A profile edit on the site: the row is flagged for export again (the story's post_save signal). */
