@@ -94,8 +94,7 @@ async function run({ db, ferry, ferryOutput, check, say }: ExampleContext): Prom
   const people = signUps(1, 200);
   const ids = await register(db, people);
   const bad = ids.filter((_, i) => people[i]?.badTaxId);
-  // his phone typed as 1C keeps it (E.164), so the edit on both sides below is about the fields that really changed
-  const [pavel] = await register(db, [{ email: 'pavel@example.ru', first_name: 'Павел', last_name: 'Морозов', phone: '+79161112233' }]);
+  const [pavel] = await register(db, [{ email: 'pavel@example.ru', first_name: 'Павел', last_name: 'Морозов', phone: '8 916 111-22-33' }]);
   if (!pavel) throw new Error('Павел Морозов did not register');
   const siteIds = [...ids, pavel];
 
@@ -173,14 +172,14 @@ async function run({ db, ferry, ferryOutput, check, say }: ExampleContext): Prom
   await editProfile(db, moved, { phone: '+7 (999) 000-11-22' });
   const pavelRef = bySiteId.get(pavel)?.Ref_Key as string;
   await onec.write('PATCH', pavelRef, { КатегорияКлиента: 'Оптовый', КонтактнаяИнформация: contacts('+79165554433', 'pavel@example.ru') });
-  await editProfile(db, pavel, { phone: '+79162223344', last_name: 'Морозов-Лесной' });
+  await editProfile(db, pavel, { phone: '+7 916 222 33 44', last_name: 'Морозов-Лесной' });
   check('both directions run: import, then export', (await ferry('run', 'customers', '--direction', 'both')) === 0);
   const annaRow = await db.query<{ created_in_1c: boolean; onec_id: string; phone: string; role: string }>(`select created_in_1c, onec_id, phone, role from users where email = 'anna@example.ru'`);
   check("the manager's new customer is a site user, marked created_in_1c", annaRow.rows[0]?.created_in_1c === true && annaRow.rows[0]?.onec_id === anna.Ref_Key && annaRow.rows[0]?.phone === '+74951234567');
   const promotedRow = await db.query<{ role: string }>(`select role from users where id = $1`, [promoted]);
   check("the manager's category change reached the site (role dealer)", promotedRow.rows[0]?.role === 'dealer');
   const after = await onec.customers();
-  check('the phone change reached 1C in E.164', after.find((c) => c.ИдентификаторНаСайте === moved)?.КонтактнаяИнформация.find((r) => r.Тип === 'Телефон')?.НомерТелефона === '+79990001122');
+  check('the phone change reached 1C in E.164 (the site keeps it so too)', after.find((c) => c.ИдентификаторНаСайте === moved)?.КонтактнаяИнформация.find((r) => r.Тип === 'Телефон')?.НомерТелефона === '+79990001122');
   check('the customer made in 1C was not sent back (one Сидорова Анна in 1C)', after.filter((c) => c.Description === 'Сидорова Анна').length === 1);
   const [pavelRow] = await siteRows('id = $1', [pavel]);
   const pavelInOnec = after.find((c) => c.Ref_Key === pavelRef);
@@ -196,8 +195,10 @@ async function run({ db, ferry, ferryOutput, check, say }: ExampleContext): Prom
   );
   const conflicts = await db.query<{ winner: string; reason: string }>(`select winner, reason from ferry_conflicts where pair = 'customers' and local_key = $1`, [JSON.stringify([pavel])]);
   check('the conflict is logged: merged, with which field came from where', conflicts.rows.length === 1 && conflicts.rows[0]?.winner === 'merged (both)', JSON.stringify(conflicts.rows));
+  say(`   ${conflicts.rows[0]?.reason ?? 'no conflict logged'}`);
+  check('ferry conflicts list runs', (await ferry('conflicts', 'list', '--pair', 'customers')) === 0);
   const listed = await ferryOutput('conflicts', 'list', '--pair', 'customers', '--json');
-  check('ferry conflicts list shows it', listed.code === 0 && listed.output.includes(pavelRef), listed.output.slice(0, 300));
+  check('ferry conflicts list shows it (its --json names Павел\'s Ref_Key)', listed.code === 0 && listed.output.includes(pavelRef), listed.output.slice(0, 300));
 
   say('6. both ways once more: nothing left to move, nothing echoes');
   check('both directions run again', (await ferry('run', 'customers', '--direction', 'both')) === 0);

@@ -4,6 +4,7 @@
 //   npx tsx examples/customers-1c/site.ts     (re)creates the table in CUSTOMERS_1C_DATABASE_URL
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { toE164 } from './mapping/phone.js';
 import type { SiteRole } from './mapping/site-user.js';
 
 export const DEFAULT_SITE_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ferry_customers_1c';
@@ -56,9 +57,17 @@ export interface Registration {
   birth_date?: string | null;
 }
 
+/**
+ * The site keeps phones as 1C does, in E.164 (its form field normalises what people type,
+ * and refuses what is not a phone): then the value the import writes back is the value the
+ * site already holds, and a conflict's field merge sees a phone change only where there is one.
+ */
+const sitePhone = (phone: string | null | undefined): string | null => (phone ? toE164(phone) : null);
+
 /** A sign-up: the row is flagged for export (needs_1c_export defaults to true). Returns the new ids in order. */
-export async function register(db: pg.Pool | pg.ClientBase, people: readonly Registration[]): Promise<string[]> {
-  if (people.length === 0) return [];
+export async function register(db: pg.Pool | pg.ClientBase, signUps: readonly Registration[]): Promise<string[]> {
+  if (signUps.length === 0) return [];
+  const people = signUps.map((p) => ({ ...p, phone: sitePhone(p.phone) }));
   const { rows } = await db.query<{ id: string }>(
     `insert into users (email, first_name, last_name, company_name, tax_id, kpp, phone, role, birth_date)
      select email, first_name, last_name, company_name, tax_id, kpp, phone, coalesce(role, 'customer'), birth_date
@@ -80,6 +89,7 @@ export async function login(db: pg.Pool | pg.ClientBase, ids: readonly string[],
 
 /** A profile edit on the site: the row is flagged for export again (the story's post_save signal). */
 export async function editProfile(db: pg.Pool | pg.ClientBase, id: string, changes: Partial<Registration>): Promise<void> {
+  if (changes.phone !== undefined) changes = { ...changes, phone: sitePhone(changes.phone) };
   const columns = Object.keys(changes).filter((c) => ['email', 'first_name', 'last_name', 'company_name', 'tax_id', 'kpp', 'phone', 'role', 'birth_date'].includes(c));
   if (columns.length === 0) return;
   const sets = columns.map((c, i) => `${c} = $${i + 2}`).join(', ');
