@@ -25,6 +25,7 @@ export {
   type HttpSourceOptions,
   type HttpTargetOptions,
   type HttpBatchEndpoint,
+  type RecordRetryOptions,
   type HttpConnection,
   type HttpResponseHook,
   type HttpResponseView,

@@ -17,11 +17,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { parseKey } from '../src/core/key.js';
 import type { RunSummary } from '../src/workflows/contracts.js';
 import type { syncStream } from '../src/workflows/sync-stream.js';
-import { createHarness, fixturePath, repoRoot, type Harness } from './support/harness.js';
+import { createHarness, repoRoot, type Harness } from './support/harness.js';
 import { createMysqlDatabase, type MysqlTestDatabase } from './support/mysql-database.js';
 import { NATS_URL, natsTestClient, type NatsTestClient } from './support/nats.js';
 import { createSourceOrders, MYSQL_ORDERS_DDL, seedOrders, sourceOrderRows, targetOrderRow } from './support/orders.js';
-import { waitFor, within, withoutTestRunnerEnv, WorkerChildren } from './support/worker-children.js';
+import { waitFor, within, workerChildEnv, WorkerChildren } from './support/worker-children.js';
 
 const ROWS = 3_000;
 const BATCH = 200;
@@ -53,13 +53,7 @@ describe('crash safety of the MariaDB and NATS JetStream targets: a worker SIGKI
     await seedOrders(h.db.pool, source.table, ROWS);
     await my.query(MYSQL_ORDERS_DDL('orders'));
     workers = new WorkerChildren(
-      {
-        ...withoutTestRunnerEnv(process.env),
-        DATABASE_URL: h.db.url,
-        TEMPORAL_ADDRESS: h.settings.address,
-        TEMPORAL_NAMESPACE: h.settings.namespace,
-        FERRY_TASK_QUEUE: h.settings.taskQueue,
-        FERRY_CONFIG: fixturePath('connector-crash.config.ts'),
+      workerChildEnv(h, 'connector-crash.config.ts', {
         FERRY_CRASH_PAUSE_DIR: pauseDir,
         FERRY_CRASH_BATCH_SIZE: String(BATCH),
         FERRY_CRASH_SOURCE_VIEW: source.view,
@@ -69,9 +63,7 @@ describe('crash safety of the MariaDB and NATS JetStream targets: a worker SIGKI
         FERRY_CRASH_NATS_URL: NATS_URL,
         FERRY_CRASH_JETSTREAM: jetStream,
         FERRY_CRASH_SUBJECT_PREFIX: `crash${jetStream.slice(-6).toLowerCase()}`,
-        FERRY_METRICS_PORT: 'off',
-        FERRY_SDK_METRICS_PORT: 'off',
-      },
+      }),
       path.join(repoRoot, '.ferry', `connector-crash-workers-${h.db.name}.log`),
     );
     await workers.start();

@@ -25,9 +25,9 @@ import type { Progress, RunSummary } from '../src/workflows/contracts.js';
 import { progressQuery } from '../src/workflows/definitions.js';
 import type { syncStream } from '../src/workflows/sync-stream.js';
 import { createCustomerTables, seedCustomers, sourceRows, targetRows } from './support/customers.js';
-import { createHarness, fixturePath, repoRoot, type Harness } from './support/harness.js';
+import { createHarness, repoRoot, type Harness } from './support/harness.js';
 import { chainHistories } from './support/history.js';
-import { waitFor, within, withoutTestRunnerEnv, WorkerChildren } from './support/worker-children.js';
+import { waitFor, within, workerChildEnv, WorkerChildren } from './support/worker-children.js';
 
 const ROWS = 20_000;
 const BATCH = 200;
@@ -358,21 +358,12 @@ describe('crash safety: a worker process SIGKILLed mid-run', () => {
     await seedCustomers(h.db.pool, tables.source, ROWS);
 
     workers = new WorkerChildren(
-      {
-        ...withoutTestRunnerEnv(process.env),
-        DATABASE_URL: h.db.url,
-        TEMPORAL_ADDRESS: h.settings.address,
-        TEMPORAL_NAMESPACE: h.settings.namespace,
-        FERRY_TASK_QUEUE: h.settings.taskQueue,
-        FERRY_CONFIG: fixturePath('crash.config.ts'),
+      workerChildEnv(h, 'crash.config.ts', {
         FERRY_CRASH_STREAM: stream,
         FERRY_CRASH_SOURCE_TABLE: tables.source,
         FERRY_CRASH_TARGET_TABLE: tables.target,
         FERRY_CRASH_BATCH_SIZE: String(BATCH),
-        // a killed worker's successor would find the metrics ports taken for a moment
-        FERRY_METRICS_PORT: 'off',
-        FERRY_SDK_METRICS_PORT: 'off',
-      },
+      }),
       path.join(repoRoot, '.ferry', `crash-workers-${h.db.name}.log`),
     );
     lab = new CrashLab(h, workers);

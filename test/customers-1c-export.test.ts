@@ -20,8 +20,8 @@ import type { syncStream } from '../src/workflows/sync-stream.js';
 import { OnecService } from '../examples/customers-1c/onec/service.js';
 import { signUps } from '../examples/customers-1c/registrations.js';
 import { createSiteTables, register } from '../examples/customers-1c/site.js';
-import { createHarness, fixturePath, repoRoot, type Harness } from './support/harness.js';
-import { waitFor, within, withoutTestRunnerEnv, WorkerChildren } from './support/worker-children.js';
+import { createHarness, repoRoot, type Harness } from './support/harness.js';
+import { waitFor, within, workerChildEnv, WorkerChildren } from './support/worker-children.js';
 
 const SIGN_UPS = 1_000;
 const RUN_DEADLINE_MS = 150_000;
@@ -44,19 +44,11 @@ describe('customers-1c: site -> 1C through faults and crashes', () => {
     await createSiteTables(h.db.pool);
     onec = await new OnecService({ users: { Обмен: 'пароль' } }).start();
     workers = new WorkerChildren(
-      {
-        ...withoutTestRunnerEnv(process.env),
-        DATABASE_URL: h.db.url,
-        TEMPORAL_ADDRESS: h.settings.address,
-        TEMPORAL_NAMESPACE: h.settings.namespace,
-        FERRY_TASK_QUEUE: h.settings.taskQueue,
-        FERRY_CONFIG: fixturePath('customers-1c.config.ts'),
+      workerChildEnv(h, 'customers-1c.config.ts', {
         ONEC_URL: `${onec.url}/trade`,
         ONEC_BASIC_AUTH: Buffer.from('Обмен:пароль').toString('base64'),
         CUSTOMERS_1C_PAIR: pair,
-        FERRY_METRICS_PORT: 'off',
-        FERRY_SDK_METRICS_PORT: 'off',
-      },
+      }),
       path.join(repoRoot, '.ferry', `customers-1c-workers-${h.db.name}.log`),
     );
     await workers.start();

@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createHarness, fixturePath, repoRoot, type Harness } from './support/harness.js';
+import { createHarness, repoRoot, type Harness } from './support/harness.js';
 import { createPairTables, type PairTables } from './support/links-pair.js';
-import { waitFor, withoutTestRunnerEnv, WorkerChildren } from './support/worker-children.js';
+import { waitFor, workerChildEnv, WorkerChildren } from './support/worker-children.js';
 
 const CUSTOMERS = 600;
 
@@ -31,19 +31,11 @@ describe('linked export with write-back survives SIGKILL', () => {
       insert into ${t.users} (email, phone, first_name, last_name)
       select 'c' || g || '@example.com', '+7999' || lpad(g::text, 7, '0'), 'First' || g, 'Last' || g from generate_series(1, ${CUSTOMERS}) g;`);
     workers = new WorkerChildren(
-      {
-        ...withoutTestRunnerEnv(process.env),
-        DATABASE_URL: h.db.url,
-        TEMPORAL_ADDRESS: h.settings.address,
-        TEMPORAL_NAMESPACE: h.settings.namespace,
-        FERRY_TASK_QUEUE: h.settings.taskQueue,
-        FERRY_CONFIG: fixturePath('links-crash.config.ts'),
+      workerChildEnv(h, 'links-crash.config.ts', {
         FERRY_LINKS_PAIR: pair,
         FERRY_LINKS_USERS: t.users,
         FERRY_LINKS_ONEC: t.onec,
-        FERRY_METRICS_PORT: 'off',
-        FERRY_SDK_METRICS_PORT: 'off',
-      },
+      }),
       path.join(repoRoot, '.ferry', `links-crash-workers-${h.db.name}.log`),
     );
   });

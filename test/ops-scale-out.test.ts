@@ -13,10 +13,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { RunSummary } from '../src/workflows/contracts.js';
 import type { syncStream } from '../src/workflows/sync-stream.js';
 import { createCustomerTables, seedCustomers, sourceRows, targetRows } from './support/customers.js';
-import { createHarness, fixturePath, repoRoot, type Harness } from './support/harness.js';
+import { createHarness, repoRoot, type Harness } from './support/harness.js';
 import { chainHistories } from './support/history.js';
 import { scaleOutStreamName, scaleOutTables } from './support/scale-out-streams.js';
-import { waitFor, withoutTestRunnerEnv, WorkerChildren } from './support/worker-children.js';
+import { waitFor, workerChildEnv, WorkerChildren } from './support/worker-children.js';
 
 const STREAMS = 3;
 const ROWS = Number(process.env.FERRY_SCALE_ROWS ?? 40_000);
@@ -35,19 +35,11 @@ describe('several workers, one task queue', () => {
       await seedCustomers(h.db.pool, source, ROWS);
     }
     workers = new WorkerChildren(
-      {
-        ...withoutTestRunnerEnv(process.env),
-        DATABASE_URL: h.db.url,
-        TEMPORAL_ADDRESS: h.settings.address,
-        TEMPORAL_NAMESPACE: h.settings.namespace,
-        FERRY_TASK_QUEUE: h.settings.taskQueue,
-        FERRY_CONFIG: fixturePath('scale-out.config.ts'),
+      workerChildEnv(h, 'scale-out.config.ts', {
         FERRY_SCALE_PREFIX: prefix,
         FERRY_SCALE_STREAMS: String(STREAMS),
         FERRY_SCALE_BATCH: String(BATCH),
-        FERRY_METRICS_PORT: 'off',
-        FERRY_SDK_METRICS_PORT: 'off',
-      },
+      }),
       path.join(repoRoot, '.ferry', `scale-out-workers-${h.db.name}.log`),
     );
   });

@@ -1,6 +1,7 @@
 import { ConfigurationError, RecordRejectedError } from '../connectors/errors.js';
 import type { DeleteRow, Target, TargetRejection, TargetRow, UpsertResult, WriteContext } from '../connectors/target.js';
 import { callConnector, toTemporalFailure } from './connector-call.js';
+import { writeProgress } from './write-progress.js';
 
 /** Most of a target's response body kept in a dead letter. */
 const BODY_LIMIT = 4_000;
@@ -16,26 +17,32 @@ export function rejectionText(rejection: TargetRejection): string {
  * Writes rows to a target in calls of at most its `batchLimit`. A
  * RecordRejectedError thrown by a call becomes that row's rejection: a
  * one-row call is the row; a call of several is written again in halves
- * (idempotent by key) until the rejected row is alone. Returns one result
- * for all rows, indexes into `rows`.
+ * (idempotent by key) until the rejected row is alone. Rows an earlier
+ * attempt of the activity wrote (writeProgress) are not sent again. Returns
+ * one result for all rows, indexes into `rows`.
  */
 export async function upsertRows(target: Target, rows: readonly TargetRow[], context: WriteContext): Promise<UpsertResult> {
-  const ids = new Array<string | null>(rows.length).fill(null);
+  const progress = writeProgress(rows);
+  const ids = rows.map((_, i) => progress.written.get(i) ?? null);
   const rejected: TargetRejection[] = [];
-  const write = async (offset: number, count: number): Promise<void> => {
-    const slice = rows.slice(offset, offset + count);
+  const todo = rows.map((_, i) => i).filter((i) => !progress.written.has(i));
+  /** writes todo[at .. at + count) */
+  const write = async (at: number, count: number): Promise<void> => {
+    const indexes = todo.slice(at, at + count);
+    const slice = indexes.map((i) => rows[i] as TargetRow);
+    const wrote = (i: number, id: string | null) => progress.wrote([[indexes[i] as number, id]]);
     let result: UpsertResult;
     try {
-      result = await target.upsert(slice, context);
+      result = await target.upsert(slice, { ...context, wrote, ...(progress.signal ? { signal: progress.signal } : {}) });
     } catch (err) {
       if (!(err instanceof RecordRejectedError)) throw toTemporalFailure(err);
       if (count === 1) {
-        rejected.push({ index: offset, message: err.message, issues: err.issues, ...(err.status !== undefined ? { status: err.status } : {}), ...(err.body !== undefined ? { body: err.body } : {}) });
+        rejected.push({ index: indexes[0] as number, message: err.message, issues: err.issues, ...(err.status !== undefined ? { status: err.status } : {}), ...(err.body !== undefined ? { body: err.body } : {}) });
         return;
       }
       const half = Math.ceil(count / 2);
-      await write(offset, half);
-      await write(offset + half, count - half);
+      await write(at, half);
+      await write(at + half, count - half);
       return;
     }
     if (!Array.isArray(result?.ids) || result.ids.length !== count || !Array.isArray(result.rejected)) {
@@ -44,11 +51,19 @@ export async function upsertRows(target: Target, rows: readonly TargetRow[], con
         'a target returns one id (or null) per row, and its rejected rows',
       );
     }
-    result.ids.forEach((id, i) => (ids[offset + i] = id ?? null));
-    for (const r of result.rejected) rejected.push({ ...r, index: offset + r.index });
+    const refused = new Set(result.rejected.map((r) => r.index));
+    const done: [number, string | null][] = [];
+    result.ids.forEach((id, i) => {
+      const index = indexes[i] as number;
+      ids[index] = id ?? null;
+      if (!refused.has(i) && !progress.written.has(index)) done.push([index, id ?? null]);
+    });
+    // A call that wrote every remaining row ends the writes: nothing is left for a retry to skip.
+    if (count < todo.length) progress.wrote(done);
+    for (const r of result.rejected) rejected.push({ ...r, index: indexes[r.index] as number });
   };
-  const limit = target.capabilities.batchLimit ?? Math.max(1, rows.length);
-  for (let offset = 0; offset < rows.length; offset += limit) await write(offset, Math.min(limit, rows.length - offset));
+  const limit = target.capabilities.batchLimit ?? Math.max(1, todo.length);
+  for (let at = 0; at < todo.length; at += limit) await write(at, Math.min(limit, todo.length - at));
   rejected.sort((a, b) => a.index - b.index);
   return { ids, rejected };
 }

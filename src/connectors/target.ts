@@ -46,6 +46,15 @@ export interface DeleteRow {
 export interface WriteContext {
   stream: string;
   runId: string;
+  /**
+   * For a target that writes row by row: report each row (index into this
+   * call's rows, and B's id or null) as soon as B holds it. The engine keeps
+   * these (indexes and ids only) so a retried attempt does not send those rows
+   * again. Absent outside an activity.
+   */
+  wrote?: (index: number, id: string | null) => void;
+  /** aborted when the activity is cancelled or its attempt is gone: stop waiting and sending */
+  signal?: AbortSignal;
 }
 
 export interface TargetRejection {

@@ -103,6 +103,9 @@ export async function writeLinks(db: StateDb, pair: string, writes: readonly Lin
   }
 }
 
+/** A binding's internal id (B's id as B gave it) as a link key: serialized as core/key.ts serializeKey does (json, not jsonb: no spaces). */
+const idAsKey = sql.raw(`case when internal_id is null then null else json_build_array(internal_id)::text end`);
+
 /**
  * Moves the per-stream bindings of a stream that became part of a linked
  * pair into links, losing nothing: its record keys become the keys of the
@@ -110,34 +113,24 @@ export async function writeLinks(db: StateDb, pair: string, writes: readonly Lin
  * versions the versions of the side it reads. Idempotent; one statement
  * per stream.
  */
-/** A binding's internal id (B's id as B gave it) as a link key: serialized as core/key.ts serializeKey does (json, not jsonb: no spaces). */
-const idAsKey = sql.raw(`case when internal_id is null then null else json_build_array(internal_id)::text end`);
-
 export async function adoptBindings(db: StateDb, pair: string, stream: { name: string; system: string; sourceSide: Side }): Promise<number> {
-  const local = stream.sourceSide === 'local';
-  const { rows } = local
-    ? await sql<{ n: string }>`
-        with moved as (
-          delete from ferry_binding_keys where scope_id = (select id from ferry_binding_scopes where stream = ${stream.name} and system = ${stream.system})
-          returning record_key, internal_id, version),
-        put as (
-          insert into ferry_links (pair, local_key, remote_key, local_version, last_writer)
-          select ${pair}, record_key, ${idAsKey}, version, 'export' from moved
-          on conflict (pair, local_key) where local_key is not null
-          do update set remote_key = coalesce(ferry_links.remote_key, excluded.remote_key), local_version = coalesce(ferry_links.local_version, excluded.local_version)
-          returning 1)
-        select count(*) as n from put`.execute(db)
-    : await sql<{ n: string }>`
-        with moved as (
-          delete from ferry_binding_keys where scope_id = (select id from ferry_binding_scopes where stream = ${stream.name} and system = ${stream.system})
-          returning record_key, internal_id, version),
-        put as (
-          insert into ferry_links (pair, remote_key, local_key, remote_version, last_writer)
-          select ${pair}, record_key, ${idAsKey}, version, 'import' from moved
-          on conflict (pair, remote_key) where remote_key is not null
-          do update set local_key = coalesce(ferry_links.local_key, excluded.local_key), remote_version = coalesce(ferry_links.remote_version, excluded.remote_version)
-          returning 1)
-        select count(*) as n from put`.execute(db);
+  // The stream's record keys are keys of the side it reads; its bound internal ids, of the side it writes.
+  const [read, written] = stream.sourceSide === 'local' ? (['local', 'remote'] as const) : (['remote', 'local'] as const);
+  const readKey = sql.ref(`${read}_key`);
+  const writtenKey = sql.ref(`${written}_key`);
+  const readVersion = sql.ref(`${read}_version`);
+  const { rows } = await sql<{ n: string }>`
+    with moved as (
+      delete from ferry_binding_keys where scope_id = (select id from ferry_binding_scopes where stream = ${stream.name} and system = ${stream.system})
+      returning record_key, internal_id, version),
+    put as (
+      insert into ferry_links (pair, ${readKey}, ${writtenKey}, ${readVersion}, last_writer)
+      select ${pair}, record_key, ${idAsKey}, version, ${read === 'local' ? 'export' : 'import'} from moved
+      on conflict (pair, ${readKey}) where ${readKey} is not null
+      do update set ${writtenKey} = coalesce(${sql.ref(`ferry_links.${written}_key`)}, excluded.${writtenKey}),
+                    ${readVersion} = coalesce(${sql.ref(`ferry_links.${read}_version`)}, excluded.${readVersion})
+      returning 1)
+    select count(*) as n from put`.execute(db);
   return Number(rows[0]?.n ?? 0);
 }
 

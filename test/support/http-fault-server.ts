@@ -10,7 +10,7 @@
 // A record named 'REJECT ME' is refused with 422. Faults (5xx, reset, a
 // disconnect without a response, a slow reply, 429/503 with Retry-After,
 // malformed JSON) are queued with inject() and served to the next matching
-// requests.
+// requests, or chosen per request by decide().
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -55,6 +55,8 @@ export interface FaultServer {
   items(collection: string): Item[];
   put(collection: string, records: Record<string, unknown>[]): void;
   inject(rule: FaultRule): void;
+  /** asked for a fault when no injected rule matches: faults by rate or per record */
+  decide?: (request: { method: string; path: string; body: string }) => Fault | undefined;
   /** headers every request must carry (else 401), e.g. a secret API key */
   requireHeaders: Record<string, string>;
   /** each write waits this long before replying (to observe requests in flight) */
@@ -186,7 +188,7 @@ export async function startFaultServer(): Promise<FaultServer> {
 
       const rule = rules.find((r) => r.left > 0 && (!r.method || r.method === req.method) && (!r.path || url.pathname.startsWith(r.path)));
       if (rule) rule.left -= 1;
-      const fault = rule?.fault;
+      const fault = rule?.fault ?? state.decide?.({ method: req.method ?? '', path: url.pathname, body });
       if (fault?.type === 'reset') {
         entry.outcome = 'reset';
         req.socket.resetAndDestroy();

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from './harness.js';
+import { fixturePath, repoRoot, type Harness } from './harness.js';
 
 /** `promise`, or `onTimeout()` after `ms`; the timer never keeps the process alive. */
 export async function within<T>(promise: Promise<T>, ms: number, onTimeout: () => Promise<T>): Promise<T> {
@@ -99,4 +99,23 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(everyMs);
   }
+}
+
+/**
+ * The environment of a worker child for this harness: its state store, Temporal server, namespace
+ * and task queue, the config fixture, and metrics off (a killed worker's successor would find the
+ * ports taken for a moment); `extra` adds the fixture's own settings.
+ */
+export function workerChildEnv(h: Harness, fixture: string, extra: NodeJS.ProcessEnv = {}, taskQueue = h.settings.taskQueue): NodeJS.ProcessEnv {
+  return {
+    ...withoutTestRunnerEnv(process.env),
+    DATABASE_URL: h.db.url,
+    TEMPORAL_ADDRESS: h.settings.address,
+    TEMPORAL_NAMESPACE: h.settings.namespace,
+    FERRY_TASK_QUEUE: taskQueue,
+    FERRY_CONFIG: fixturePath(fixture),
+    FERRY_METRICS_PORT: 'off',
+    FERRY_SDK_METRICS_PORT: 'off',
+    ...extra,
+  };
 }

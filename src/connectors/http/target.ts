@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { ConfigurationError } from '../../core/errors.js';
 import { serializeKey } from '../../core/key.js';
-import { RecordRejectedError, TransientWithDelayError } from '../errors.js';
+import { RecordRejectedError, TransientError, TransientWithDelayError } from '../errors.js';
 import type { DeleteRow, Target, TargetCapabilities, TargetRejection, TargetRow, UpsertResult, WriteContext } from '../target.js';
 import { ConcurrencyLimit } from './concurrency.js';
 import { atPath } from './json-path.js';
 import { HttpClient, statusFailure, type HttpConnection, type HttpReply, type HttpRequest } from './request.js';
+import { recordRetryPolicy, RetryAborted, withRecordRetry, type RecordRetryOptions, type RecordRetryPolicy } from './retry.js';
 
-/** Thrown for a row not sent because an earlier request of the same call failed. */
-const STOPPED = Symbol('not sent: the call already failed');
+/** Thrown for a row not sent because the call is stopping (another record failed for good, or the activity was cancelled). */
+const STOPPED = Symbol('not sent: the call is stopping');
 
 /** Paths may hold `{id}` (B's internal id, from the binding) and `{key}` (the external key, parts joined by '/'). */
 export interface HttpTargetOptions extends HttpConnection {
@@ -31,6 +32,12 @@ export interface HttpTargetOptions extends HttpConnection {
   idempotencyHeader?: string | false;
   /** requests in flight at once, per target; default 4 */
   concurrency?: number;
+  /**
+   * a record's transient failures (5xx, 408, 429, resets, timeouts) retried
+   * inside the call, so the other records of the batch are not sent again;
+   * false: none (a failure fails the call at once). Defaults: RECORD_RETRY_DEFAULTS.
+   */
+  recordRetry?: RecordRetryOptions | false;
 }
 
 /**
@@ -65,6 +72,9 @@ const fill = (template: string, values: { id?: string | null; key: readonly stri
 /** An idempotency key per (stream, record, version, kind of write): the same on every retry, new for every change. */
 const idempotencyKey = (parts: readonly string[]) => createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 40);
 
+/** A signal that never aborts: for a call made outside an activity. */
+const NEVER = new AbortController().signal;
+
 /** The error to throw for several failed requests: the longest server-given delay, else the first. */
 function firstFailure(errors: unknown[]): unknown {
   const delayed = errors.filter((e): e is TransientWithDelayError => e instanceof TransientWithDelayError);
@@ -75,7 +85,8 @@ function firstFailure(errors: unknown[]): unknown {
  * Writes records to a JSON HTTP API: one request per record (at most
  * `concurrency` in flight) or a batch endpoint. A 4xx other than 401/403/408/429
  * rejects that record (dead letter, with status and body); 5xx, timeouts and
- * network faults are retried; 429/503 with Retry-After wait what the server asked.
+ * network faults are retried, first per request inside the call (recordRetry),
+ * then by the activity's retry; 429/503 with Retry-After wait what the server asked.
  */
 class HttpTarget implements Target {
   readonly system: string;
@@ -84,6 +95,7 @@ class HttpTarget implements Target {
   private readonly limit: ConcurrencyLimit;
   private readonly what: string;
   private readonly updatePath: string;
+  private readonly retry: RecordRetryPolicy;
 
   constructor(private readonly options: HttpTargetOptions) {
     this.what = `httpTarget({ create: { path: ${JSON.stringify(options.create?.path)} } })`;
@@ -94,6 +106,7 @@ class HttpTarget implements Target {
     const concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigurationError(`${this.what}: field "concurrency": must be a positive integer, got ${JSON.stringify(concurrency)}`);
     this.limit = new ConcurrencyLimit(concurrency);
+    this.retry = recordRetryPolicy(options.recordRetry, this.what);
     const batchLimit = options.batch?.limit;
     if (options.batch && (!Number.isInteger(batchLimit) || (batchLimit ?? 0) < 1)) throw new ConfigurationError(`${this.what}: field "batch.limit": must be a positive integer`);
     const del = options.delete;
@@ -133,20 +146,20 @@ class HttpTarget implements Target {
     }
   }
 
-  /** Sends one request within the concurrency limit, unless `stopped()` says the call already failed. */
-  private request(request: HttpRequest, stopped: () => boolean): Promise<HttpReply> {
+  /** Sends one request within the concurrency limit, unless `stop` says the call is stopping. */
+  private request(request: HttpRequest, stop: AbortSignal): Promise<HttpReply> {
     return this.limit.run(() => {
-      if (stopped()) throw STOPPED;
+      if (stop.aborted) throw STOPPED;
       return this.client.send(request);
     });
   }
 
-  private async writeOne(row: TargetRow, context: WriteContext, stopped: () => boolean): Promise<string> {
+  private async writeOne(row: TargetRow, context: WriteContext, stop: AbortSignal): Promise<string> {
     const fields = row.projection.fields;
     const version = [context.stream, serializeKey(row.key), row.version];
     if (row.internalId !== null) {
       const url = this.client.url(fill(this.updatePath, { id: row.internalId, key: row.key }));
-      const reply = await this.request({ method: this.options.update?.method ?? 'PUT', url, body: fields, headers: this.idempotency([...version, 'update']) }, stopped);
+      const reply = await this.request({ method: this.options.update?.method ?? 'PUT', url, body: fields, headers: this.idempotency([...version, 'update']) }, stop);
       // gone from B (deleted there): create it again below
       if (reply.status !== 404) {
         this.judge(reply, context);
@@ -155,7 +168,7 @@ class HttpTarget implements Target {
     }
     const idPath = this.options.create.idPath ?? 'id';
     const url = this.client.url(fill(this.options.create.path, { key: row.key }));
-    const reply = await this.request({ method: this.options.create.method ?? 'POST', url, body: fields, headers: this.idempotency([...version, 'create']) }, stopped);
+    const reply = await this.request({ method: this.options.create.method ?? 'POST', url, body: fields, headers: this.idempotency([...version, 'create']) }, stop);
     this.judge(reply, context);
     const id = atPath(this.json(reply, context), idPath);
     if (id === undefined || id === null || id === '') {
@@ -164,24 +177,42 @@ class HttpTarget implements Target {
     return String(id);
   }
 
+  /**
+   * One request per record, at most `concurrency` in flight; each record's
+   * transient failures are retried here (recordRetry), and each record B
+   * holds is reported to the engine at once (`context.wrote`), so a retried
+   * attempt sends only the rest. A record whose attempts are spent (or a
+   * configuration error) stops the call: nothing new is sent, requests in
+   * flight finish, and the call fails with that error.
+   */
   async upsert(rows: readonly TargetRow[], context: WriteContext): Promise<UpsertResult> {
     if (this.options.batch) return this.upsertBatch(rows, context, this.options.batch);
     const ids: (string | null)[] = new Array<string | null>(rows.length).fill(null);
     const rejected: TargetRejection[] = [];
-    // in the order they happened; after the first, rows not yet sent are not sent (a 429 asks for quiet)
+    // in the order they happened
     const errors: unknown[] = [];
+    let notSent = 0;
+    const failed = new AbortController();
+    const stop = context.signal ? AbortSignal.any([failed.signal, context.signal]) : failed.signal;
     await Promise.all(
       rows.map(async (row, index) => {
         try {
-          ids[index] = await this.writeOne(row, context, () => errors.length > 0);
+          const id = await withRecordRetry(this.retry, () => this.writeOne(row, context, stop), stop);
+          ids[index] = id;
+          context.wrote?.(index, id);
         } catch (err) {
           if (err instanceof RecordRejectedError) rejected.push({ index, message: err.message, ...(err.status !== undefined ? { status: err.status } : {}), ...(err.body !== undefined ? { body: err.body } : {}) });
-          else if (err !== STOPPED) errors.push(err);
+          else if (err === STOPPED || err instanceof RetryAborted) notSent += 1;
+          else {
+            errors.push(err);
+            failed.abort();
+          }
         }
       }),
     );
-    // The rows that were written are written again on the retry: by id (PUT) or under the same idempotency key.
+    // The retry sends again what the engine was not told was written: by id (PUT) or under the same idempotency key.
     if (errors.length) throw firstFailure(errors);
+    if (notSent > 0) throw new TransientError(`stream "${context.stream}": target "${this.system}": ${notSent} of ${rows.length} records not sent: the activity was cancelled`);
     rejected.sort((a, b) => a.index - b.index);
     return { ids, rejected };
   }
@@ -193,8 +224,16 @@ class HttpTarget implements Target {
     const key = [context.stream, ...rows.map((r) => `${serializeKey(r.key)}@${r.version}`)];
     const url = this.client.url(batch.path);
     // A 4xx for the whole request is thrown as a rejection: the engine re-sends halves until the record at fault is alone.
-    const reply = await this.limit.run(() => this.client.send({ method: batch.method ?? 'POST', url, body, headers: this.idempotency([...key, 'batch']) }));
-    this.judge(reply, context);
+    const request = { method: batch.method ?? 'POST', url, body, headers: this.idempotency([...key, 'batch']) };
+    const reply = await withRecordRetry(
+      this.retry,
+      async () => {
+        const r = await this.limit.run(() => this.client.send(request));
+        this.judge(r, context);
+        return r;
+      },
+      context.signal ?? NEVER,
+    );
     const results = atPath(this.json(reply, context), batch.resultsPath);
     if (!Array.isArray(results) || results.length !== rows.length) {
       throw new ConfigurationError(
@@ -227,14 +266,19 @@ class HttpTarget implements Target {
         .map(async (row) => {
           const url = this.client.url(fill(path, { id: row.internalId, key: row.key }));
           const body = 'body' in del ? del.body : undefined;
-          const reply = await this.limit.run(() =>
-            this.client.send({ method: del.method ?? 'DELETE', url, ...(body !== undefined ? { body } : {}), headers: this.idempotency([context.stream, serializeKey(row.key), String(row.version), 'delete']) }),
+          const request = { method: del.method ?? 'DELETE', url, ...(body !== undefined ? { body } : {}), headers: this.idempotency([context.stream, serializeKey(row.key), String(row.version), 'delete']) };
+          return withRecordRetry(
+            this.retry,
+            async () => {
+              const reply = await this.limit.run(() => this.client.send(request));
+              if (reply.status === 404 || reply.status === 410) return 0;
+              const failure = statusFailure(reply, `stream "${context.stream}": target "${this.system}"`);
+              if (failure) throw failure;
+              if (reply.status >= 400) throw new ConfigurationError(`stream "${context.stream}": target "${this.system}": ${reply.shown}: HTTP ${reply.status} deleting a record`, 'check the delete path and method');
+              return 1;
+            },
+            context.signal ?? NEVER,
           );
-          if (reply.status === 404 || reply.status === 410) return 0;
-          const failure = statusFailure(reply, `stream "${context.stream}": target "${this.system}"`);
-          if (failure) throw failure;
-          if (reply.status >= 400) throw new ConfigurationError(`stream "${context.stream}": target "${this.system}": ${reply.shown}: HTTP ${reply.status} deleting a record`, 'check the delete path and method');
-          return 1;
         }),
     );
     const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
