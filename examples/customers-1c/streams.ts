@@ -44,7 +44,7 @@ const PACKET = 50;
 export const SITE_SIGNIFICANT = ['email', 'phone', 'first_name', 'last_name', 'company_name', 'tax_id', 'role'] as const;
 /** The same, as 1C holds them (the import's version): names and company in Description/КонтактноеЛицо, e-mail and phone in the contact rows. */
 export const ONEC_SIGNIFICANT = ['Description', 'ЮридическоеФизическоеЛицо', 'КонтактноеЛицо', 'ИНН', 'КатегорияКлиента', 'КонтактнаяИнформация'] as const;
-/** What the site's row says after each export (docs/pairs.md, Write-back). */
+/** What the site's row says after each export (docs/pairs.md, Write-back); sync_error_message is not null on the site: '' clears it. */
 const WRITE_BACK = {
   onSuccess: { onec_id: { from: 'targetId' }, sync_status: 'synced', needs_1c_export: false, last_sync_at: { from: 'now' }, sync_error_message: '' },
   onFailure: { sync_status: 'error', sync_error_message: { from: 'error' }, last_sync_at: { from: 'now' } },
