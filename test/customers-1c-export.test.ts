@@ -3,8 +3,9 @@
 // - 1,000 sign-ups, 30% of 1C's requests failing transiently (lock timeouts,
 //   resets, replies lost after the write committed, 429 with Retry-After), 2%
 //   with an ИНН 1C refuses, and the worker SIGKILLed mid-run: every valid
-//   customer is in 1C exactly once (1C never created one twice), the invalid
-//   ones are dead letters carrying 1C's error;
+//   customer is in 1C exactly once (1C never created one twice) and its site row
+//   says so (the write-back: onec_id, sync_status 'synced'); the invalid ones are
+//   dead letters carrying 1C's error, also in the row's sync_error_message;
 // - while 1C is down the site keeps taking sign-ups; they go out when it is back;
 // - what managers do in 1C comes to the site; customers made in 1C are never exported.
 // Worker output goes to .ferry/customers-1c-workers-<database>.log.
@@ -83,9 +84,12 @@ describe('customers-1c: site -> 1C through faults and crashes', () => {
     return map;
   }
 
-  async function bindings(stream: string): Promise<Map<string, string | null>> {
-    const { rows } = await h.db.pool.query<{ record_key: string; internal_id: string | null }>(`select record_key, internal_id from ferry_bindings where stream = $1`, [stream]);
-    return new Map(rows.map((r) => [parseKey(r.record_key)[0] as string, r.internal_id]));
+  /** site id -> the site row's sync columns (the export's write-back) */
+  async function syncColumns(): Promise<Map<string, { onec_id: string | null; sync_status: string; needs_1c_export: boolean; sync_error_message: string; last_sync_at: Date | null }>> {
+    const { rows } = await h.db.pool.query<{ id: string; onec_id: string | null; sync_status: string; needs_1c_export: boolean; sync_error_message: string; last_sync_at: Date | null }>(
+      `select id, onec_id, sync_status, needs_1c_export, sync_error_message, last_sync_at from users`,
+    );
+    return new Map(rows.map(({ id, ...columns }) => [id, columns]));
   }
 
   it('1,000 sign-ups, 30% of requests failing, 2% bad ИНН, the worker killed mid-run: each valid customer in 1C once, the bad ones dead letters with 1C\'s error', async (t) => {
@@ -116,9 +120,12 @@ describe('customers-1c: site -> 1C through faults and crashes', () => {
     const validIds = ids.filter((id) => !bad.has(id));
     assert.deepEqual([...inOnec.keys()].sort(), [...validIds].sort());
     assert.equal(onec.catalog.created, valid, 'no counterparty was ever created twice');
-    // ferry's binding holds the Ref_Key 1C gave each one (what the write-back will put in users.onec_id)
-    const bound = await bindings(exportStream());
-    for (const id of validIds) assert.equal(bound.get(id), inOnec.get(id), `site user ${id}`);
+    // the write-back: each site row holds the Ref_Key 1C gave it, synced, no longer flagged, no error
+    const rows = await syncColumns();
+    for (const id of validIds) {
+      const row = rows.get(id);
+      assert.deepEqual({ ...row, last_sync_at: row?.last_sync_at instanceof Date }, { onec_id: inOnec.get(id), sync_status: 'synced', needs_1c_export: false, sync_error_message: '', last_sync_at: true }, `site user ${id}`);
+    }
 
     // the invalid ones: dead letters at the target, with 1C's words
     const { rows: letters } = await h.db.pool.query<{ record_key: string; stage: string; error: string }>(`select record_key, stage, error from ferry_dead_letters where stream = $1`, [exportStream()]);
@@ -126,6 +133,14 @@ describe('customers-1c: site -> 1C through faults and crashes', () => {
     for (const l of letters) {
       assert.equal(l.stage, 'target');
       assert.match(l.error, /status 400: Поле "ИНН": Контрольное число ИНН не совпадает с рассчитанным: \d{10}/);
+    }
+    // ...and on the site's rows: sync_status 'error' with 1C's error, still flagged for export
+    for (const id of bad) {
+      const row = rows.get(id);
+      assert.equal(row?.sync_status, 'error', `site user ${id}`);
+      assert.equal(row?.onec_id, null);
+      assert.equal(row?.needs_1c_export, true);
+      assert.match(row?.sync_error_message ?? '', /Контрольное число ИНН не совпадает с рассчитанным: \d{10}/);
     }
     assert.equal(summary.counts.failed, bad.size);
     assert.equal(summary.counts.created, valid);
@@ -174,9 +189,9 @@ describe('customers-1c: site -> 1C through faults and crashes', () => {
     const imported = await result(await start(importStream()));
     onec.faults.set({});
     assert.equal(imported.status, 'succeeded', imported.message);
-    // both are new to the import stream (the site's customer was sent by the export, not read by the import before)
+    // Anna is new to the site; the site's customer is updated through the pair's link (made by the export)
     assert.equal(imported.records, 2);
-    assert.equal(imported.counts.created, 2);
+    assert.deepEqual({ created: imported.counts.created, updated: imported.counts.updated }, { created: 1, updated: 1 });
     const { rows: annas } = await h.db.pool.query(`select onec_id, created_in_1c, role, sync_status, first_name, last_name from users where email = 'anna@example.ru'`);
     assert.deepEqual(annas, [{ onec_id: made.Ref_Key, created_in_1c: true, role: 'wholesale', sync_status: 'synced', first_name: 'Анна', last_name: 'Сидорова' }]);
     const { rows: moved } = await h.db.pool.query(`select role, onec_id, created_in_1c from users where id = $1`, [siteUser.id]);

@@ -4,6 +4,7 @@
 //   npx tsx examples/customers-1c/site.ts     (re)creates the table in CUSTOMERS_1C_DATABASE_URL
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { toE164 } from './mapping/phone.js';
 import type { SiteRole } from './mapping/site-user.js';
 
 export const DEFAULT_SITE_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ferry_customers_1c';
@@ -12,13 +13,10 @@ export function siteDatabaseUrl(): string {
   return process.env.CUSTOMERS_1C_DATABASE_URL ?? DEFAULT_SITE_DATABASE_URL;
 }
 
-/** The columns the export reads (the users_to_1c view). */
-const EXPORTED = 'id, email, first_name, last_name, company_name, tax_id, kpp, phone, role, birth_date, date_joined, is_active, updated_at';
-
-/** Creates (or re-creates) the users table and the view the export reads. */
+/** Creates (or re-creates) the users table (the export reads it filtered: needs_1c_export and not created_in_1c). */
 export async function createSiteTables(db: pg.ClientBase | pg.Pool): Promise<void> {
   await db.query(`
-    drop view if exists users_to_1c;
+    drop view if exists users_to_1c; -- the filter this example used before postgresSource({ where })
     drop table if exists users;
     create table users (
       id                 bigserial primary key,
@@ -44,9 +42,7 @@ export async function createSiteTables(db: pg.ClientBase | pg.Pool): Promise<voi
       sync_error_message text not null default '',
       created_in_1c      boolean not null default false
     );
-    create index users_updated_at on users (updated_at, id);
-    -- what goes to 1C: never a customer 1C made (created_in_1c), only what the site flagged
-    create view users_to_1c as select ${EXPORTED} from users where needs_1c_export and not created_in_1c;`);
+    create index users_updated_at on users (updated_at, id);`);
 }
 
 export interface Registration {
@@ -61,9 +57,17 @@ export interface Registration {
   birth_date?: string | null;
 }
 
+/**
+ * The site keeps phones as 1C does, in E.164 (its form field normalises what people type,
+ * and refuses what is not a phone): then the value the import writes back is the value the
+ * site already holds, and a conflict's field merge sees a phone change only where there is one.
+ */
+const sitePhone = (phone: string | null | undefined): string | null => (phone ? toE164(phone) : null);
+
 /** A sign-up: the row is flagged for export (needs_1c_export defaults to true). Returns the new ids in order. */
-export async function register(db: pg.Pool | pg.ClientBase, people: readonly Registration[]): Promise<string[]> {
-  if (people.length === 0) return [];
+export async function register(db: pg.Pool | pg.ClientBase, signUps: readonly Registration[]): Promise<string[]> {
+  if (signUps.length === 0) return [];
+  const people = signUps.map((p) => ({ ...p, phone: sitePhone(p.phone) }));
   const { rows } = await db.query<{ id: string }>(
     `insert into users (email, first_name, last_name, company_name, tax_id, kpp, phone, role, birth_date)
      select email, first_name, last_name, company_name, tax_id, kpp, phone, coalesce(role, 'customer'), birth_date
@@ -75,13 +79,17 @@ export async function register(db: pg.Pool | pg.ClientBase, people: readonly Reg
   return rows.map((r) => r.id);
 }
 
-/** A login: last_login and updated_at move (auto_now), nothing the customer sees in 1C changes. */
-export async function login(db: pg.Pool | pg.ClientBase, id: string): Promise<void> {
-  await db.query(`update users set last_login = now(), updated_at = now() where id = $1`, [id]);
+/**
+ * A login: last_login and updated_at move (auto_now), nothing the customer sees in 1C changes.
+ * `flag`: a careless save() that flags the row for export anyway (the export reads it and skips it by its hash).
+ */
+export async function login(db: pg.Pool | pg.ClientBase, ids: readonly string[], flag = false): Promise<void> {
+  await db.query(`update users set last_login = now(), updated_at = now()${flag ? ', needs_1c_export = true' : ''} where id = any($1::bigint[])`, [ids]);
 }
 
 /** A profile edit on the site: the row is flagged for export again (the story's post_save signal). */
 export async function editProfile(db: pg.Pool | pg.ClientBase, id: string, changes: Partial<Registration>): Promise<void> {
+  if (changes.phone !== undefined) changes = { ...changes, phone: sitePhone(changes.phone) };
   const columns = Object.keys(changes).filter((c) => ['email', 'first_name', 'last_name', 'company_name', 'tax_id', 'kpp', 'phone', 'role', 'birth_date'].includes(c));
   if (columns.length === 0) return;
   const sets = columns.map((c, i) => `${c} = $${i + 2}`).join(', ');

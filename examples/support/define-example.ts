@@ -14,6 +14,8 @@ export interface ExampleContext {
   database(suffix: string): Promise<{ url: string; db: pg.Pool }>;
   /** runs `ferry <args>` with the example's config and returns its exit code */
   ferry(...args: string[]): Promise<number>;
+  /** runs `ferry <args>` and returns what it printed instead of showing it (e.g. `stats --json`, to read figures from) */
+  ferryOutput(...args: string[]): Promise<{ code: number; output: string }>;
   /** records a check: the example fails (exit 1) when any check fails */
   check(label: string, ok: boolean, detail?: string): void;
   /** checks that two queries return the same rows (EXCEPT both ways) */

@@ -95,6 +95,22 @@ async function run(name: string): Promise<number> {
       process.stdout.write(`$ ferry ${args.join(' ')}\n`);
       return ferryMain(['node', 'ferry', ...args]);
     },
+    async ferryOutput(...args) {
+      // the CLI runs in-process and prints to stdout: collect what it writes while it runs (the example reads it)
+      process.stdout.write(`$ ferry ${args.join(' ')}    (output read by the example)\n`);
+      const chunks: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((chunk: string | Uint8Array) => {
+        chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        return true;
+      }) as typeof process.stdout.write;
+      try {
+        const code = await ferryMain(['node', 'ferry', ...args]);
+        return { code, output: chunks.join('') };
+      } finally {
+        process.stdout.write = write;
+      }
+    },
     check(label, ok, detail) {
       checks += 1;
       process.stdout.write(`  ${ok ? 'ok  ' : 'FAIL'} ${label}${!ok && detail ? `: ${detail}` : ''}\n`);

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { applyWriteBack } from '../links/upsert-linked-batch.js';
 import { findStage } from '../state/staging.js';
 import type { AlreadyCommitted, PrepareBatchInput, PreparedBatch, UpsertBatchOutput } from '../workflows/contracts.js';
 import type { ActivityDeps } from './deps.js';
@@ -15,14 +16,19 @@ import { mapRecords } from './map-batch.js';
  *
  * For a batch lost with its worker, first checks whether that batch committed
  * before the worker died: then its recorded result is returned and nothing is
- * fetched, so the batch is counted once.
+ * fetched, so the batch is counted once (and a linked export's pending
+ * write-back is applied).
  */
 export function prepareBatch({ db, streams, held }: ActivityDeps) {
   return (input: PrepareBatchInput): Promise<PreparedBatch | AlreadyCommitted> =>
     heartbeating(async () => {
       if (input.lost) {
         const committed = await findStage<UpsertBatchOutput>(db, input.lost.batchId, 'committed');
-        if (committed) return { committed };
+        if (committed) {
+          // a linked export that died between its commit and its write-back: the write-back is done here
+          await applyWriteBack(db, streams.get(input.stream), input.lost.batchId);
+          return { committed };
+        }
       }
       const stream = streams.get(input.stream);
       const page = await fetchPage(stream, input);

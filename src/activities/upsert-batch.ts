@@ -13,7 +13,7 @@ import type { MappedRow } from './stages.js';
 import { rejectionText, upsertRows } from './target-writes.js';
 import { describeRecord } from './validate-batch.js';
 import { linkedPairOf } from '../links/pair-links.js';
-import { upsertLinkedBatch } from '../links/upsert-linked-batch.js';
+import { applyWriteBack, upsertLinkedBatch } from '../links/upsert-linked-batch.js';
 
 /**
  * Writes the changed records to the target, then commits bindings, dead
@@ -29,13 +29,17 @@ class BatchAlreadyCommitted extends Error {}
 export function upsertBatch({ db, streams, held }: ActivityDeps) {
   return (input: UpsertBatchInput): Promise<UpsertBatchOutput> =>
     heartbeating(async () => {
-      const done = await findStage<UpsertBatchOutput>(db, input.batchId, 'committed');
-      if (done) return done;
-
       const stream = streams.get(input.stream);
+      const linked = linkedPairOf(streams, stream); // links/: a linked pair's streams share entity links instead of bindings
+      const done = await findStage<UpsertBatchOutput>(db, input.batchId, 'committed');
+      if (done) {
+        // a linked export's attempt that committed and died before its write-back: this one applies it
+        if (linked) await applyWriteBack(db, stream, input.batchId);
+        return done;
+      }
+
       // The batch as prepareBatch left it in this worker's memory (routed here by the workflow).
       const batch = held.get(input.batchId);
-      const linked = linkedPairOf(streams, stream); // links/: a linked pair's streams share entity links instead of bindings
       if (linked) return upsertLinkedBatch(db, input, linked, batch);
       const scope = { stream: stream.name, system: stream.source.system };
       // Keys are unique: prepareBatch keeps only the last row of a key.

@@ -12,7 +12,13 @@
  * - write: the target, then the link records both sides' versions, so the
  *   other stream skips what this one wrote;
  * - write-back (export streams that declare it): the outcome into the source
- *   rows, one statement, before the commit (a retry writes it again: idempotent).
+ *   rows, one statement, right *after* the commit. Before it, a crash between
+ *   the write-back and the commit would lose the batch: the retry reads the
+ *   source again, and a source filtered on the flag the write-back clears
+ *   (`needs_1c_export`) no longer returns those rows, so they would never be
+ *   linked or counted. The rows are saved with the commit (stage 'write-back')
+ *   and applied from there, also by an attempt that finds the batch committed
+ *   and by prepareBatch re-preparing a batch lost with its worker.
  *
  * Batches of one pair run one at a time (upsertLinkedBatch, at the end).
  */
@@ -27,8 +33,9 @@ import { saveCheckpoint } from '../state/checkpoints.js';
 import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
 import { loadLinks, writeLinks, type Link, type LinkWrite } from '../state/links.js';
 import { addBatchProgress } from '../state/runs.js';
-import { dropBatchPayloads, findStage, putStageOnce } from '../state/staging.js';
+import { dropBatchPayloads, dropStage, findStage, putStage, putStageOnce } from '../state/staging.js';
 import type { HeldBatch } from '../activities/held-batches.js';
+import type { ResolvedStream } from '../config/define-stream.js';
 import type { UpsertBatchInput, UpsertBatchOutput } from '../workflows/contracts.js';
 import type { StateDb } from '../state/db.js';
 import { callConnector } from '../activities/connector-call.js';
@@ -204,14 +211,7 @@ async function writeLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: Li
   }
   for (const letter of stagedLetters) backRows.push({ key: parseKey(letter.recordKey), ok: false, targetId: null, error: letter.error, written: true });
 
-  // 5. write-back into the source rows: before the commit, so a crash in between repeats it (idempotent)
-  const writeBack = stream.writeBack ? stream.source.writeBack?.bind(stream.source) : undefined;
-  if (stream.writeBack && writeBack) {
-    const spec = stream.writeBack;
-    await callConnector(() => writeBack(stream.shape, spec, backRows));
-  }
-
-  // 6. the commit block of upsertBatch, in the caller's transaction
+  // 5. the commit block of upsertBatch, in the caller's transaction; the write-back rows go with it (applied after)
   const ref = { runId: input.runId, stream: stream.name, batchId: input.batchId };
   if (!(await putStageOnce(db, ref, 'committed', output))) throw new BatchAlreadyCommitted();
   await writeLinks(db, linked.name, writes);
@@ -222,6 +222,7 @@ async function writeLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: Li
   if (input.checkpoint !== null) await saveCheckpoint(db, stream.name, input.runId, input.checkpoint);
   await addBatchProgress(db, input.runId, { ...output, failed: output.failed + stagedLetters.length });
   await dropBatchPayloads(db, input.batchId);
+  if (stream.writeBack && backRows.length > 0) await putStage(db, ref, 'write-back', backRows);
   return output;
 }
 
@@ -247,5 +248,23 @@ export async function upsertLinkedBatch(db: StateDb, input: UpsertBatchInput, li
       if (err instanceof BatchAlreadyCommitted) return undefined;
       throw err;
     });
+  await applyWriteBack(db, linked.self, input.batchId);
   return output ?? (await findStage<UpsertBatchOutput>(db, input.batchId, 'committed')) ?? { created: 0, updated: 0, skipped: 0, failed: 0 };
+}
+
+/**
+ * 6. The write-back of a committed batch into the source rows, one statement
+ * (idempotent: a crash before the stage is dropped repeats it). Also called by
+ * an attempt that finds the batch committed, so a crash between the commit and
+ * the write-back is made good by the activity's retry, or by prepareBatch when
+ * the batch was lost with its worker.
+ */
+export async function applyWriteBack(db: StateDb, stream: ResolvedStream, batchId: string): Promise<void> {
+  const spec = stream.writeBack;
+  const writeBack = spec ? stream.source.writeBack?.bind(stream.source) : undefined;
+  if (!spec || !writeBack) return;
+  const rows = await findStage<WriteBackRow[]>(db, batchId, 'write-back');
+  if (!rows) return;
+  await callConnector(() => writeBack(stream.shape, spec, rows));
+  await dropStage(db, batchId, 'write-back');
 }

@@ -8,7 +8,8 @@ export interface BatchRef {
   batchId: string;
 }
 
-export type StageName = 'raw' | 'valid' | 'mapped' | 'committed';
+/** 'write-back': a linked export's write-back rows, saved with the commit and applied after it (links/upsert-linked-batch.ts). */
+export type StageName = 'raw' | 'valid' | 'mapped' | 'committed' | 'write-back';
 
 /**
  * ferry_staging keeps what must survive a worker: the 'committed' marker of a
@@ -62,4 +63,9 @@ export async function dropBatchPayloads(db: StateDb, batchId: string): Promise<v
 export async function dropRunStaging(db: StateDb, runId: string): Promise<number> {
   const result = await db.deleteFrom('ferry_staging').where('run_id', '=', runId).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** Drops one stage of a batch. */
+export async function dropStage(db: StateDb, batchId: string, stage: StageName): Promise<void> {
+  await db.deleteFrom('ferry_staging').where('batch_id', '=', batchId).where('stage', '=', stage).execute();
 }

@@ -1,6 +1,5 @@
-// The site's customer as the export reads it (the users_to_1c view of the
-// site's users table, Postgres text values: ids and timestamps as text), and
-// what the import writes back into users.
+// The site's customer as the export reads it (the site's users table, Postgres
+// text values: ids and timestamps as text), and what the import writes back into users.
 import { z } from 'zod';
 
 export const SITE_ROLES = ['customer', 'wholesale', 'dealer'] as const;
