@@ -21,7 +21,8 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { FerrySdkLogger } from '../src/sdk-logger.js';
 import pg from 'pg';
 import type { RunSummary } from '../src/workflows/contracts.js';
 import type { syncStream } from '../src/workflows/sync-stream.js';
@@ -31,7 +32,7 @@ import { createDemoTables } from './tables.js';
 // ferry logs every finished run at info level; the demo prints its own table instead.
 process.env.FERRY_LOG_LEVEL ??= 'warn';
 // The SDK logs worker start-up and bundling at info level; keep warnings and errors only.
-Runtime.install({ logger: new DefaultLogger('WARN') });
+Runtime.install({ logger: new FerrySdkLogger('WARN') });
 
 // Before anything reads DATABASE_URL (the config file reads it when it is loaded).
 let embedded: EmbeddedPostgres | undefined;

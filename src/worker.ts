@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { FerrySdkLogger } from './sdk-logger.js';
 import { HeldBatches } from './activities/held-batches.js';
 import { createActivities } from './activities/index.js';
 import { configPath, loadConfig, type StreamRegistry } from './config/load-config.js';
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
   const metricsEnv = metricsSettings();
   // before any connection: the SDK's runtime, and so its metrics exporter, is process-wide
   if (metricsEnv.sdk) serveSdkMetrics(metricsEnv.sdk, logger);
+  else Runtime.install({ logger: new FerrySdkLogger() });
   const ferry = await createFerryWorker({ metrics: metricsEnv.ferry });
   const settings = temporalSettings();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -9,7 +9,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
+import { FerrySdkLogger } from '../../src/sdk-logger.js';
 import pg from 'pg';
 import { survivesCutConnections } from '../../src/connectors/postgres/pool.js';
 import type { ExampleContext, ExampleDefinition } from './define-example.js';
@@ -70,7 +71,7 @@ class Databases {
 async function run(name: string): Promise<number> {
   const example = await load(name);
   // before any connection or worker exists
-  Runtime.install({ logger: new DefaultLogger(example.sdkLogLevel ?? 'WARN') });
+  Runtime.install({ logger: new FerrySdkLogger(example.sdkLogLevel ?? 'WARN') });
   const databases = new Databases();
   const dbName = `ferry_example_${name.replace(/\W/g, '_')}`.toLowerCase();
   const main = await databases.create(dbName);

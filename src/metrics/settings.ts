@@ -1,4 +1,5 @@
 import { Runtime } from '@temporalio/worker';
+import { FerrySdkLogger } from '../sdk-logger.js';
 import type { Logger } from 'pino';
 import { ConfigurationError } from '../core/errors.js';
 import type { MetricsListen } from './server.js';
@@ -49,7 +50,7 @@ export function metricsSettings(env: NodeJS.ProcessEnv = process.env): MetricsSe
 export function installSdkMetrics(listen: MetricsListen): string {
   const host = listen.host ?? DEFAULT_METRICS_HOST;
   const bracketed = host.includes(':') ? `[${host}]` : host;
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `${bracketed}:${listen.port}` } } } });
+  Runtime.install({ logger: new FerrySdkLogger(), telemetryOptions: { metrics: { prometheus: { bindAddress: `${bracketed}:${listen.port}` } } } });
   const shown = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : bracketed;
   return `http://${shown}:${listen.port}/metrics`;
 }

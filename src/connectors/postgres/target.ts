@@ -3,6 +3,7 @@ import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import type { DeleteRow, Target, TargetCapabilities, TargetRejection, TargetRow, UpsertResult } from '../target.js';
 import { constraintColumns, requireColumns, tableColumns, writeColumns, type WriteColumn } from './catalog.js';
 import { copyField, copyLines } from './copy-text.js';
+import { insertTextRows, takesCopyFromStdin, type TextRow } from './insert-text.js';
 import { asConfigurationError, isRowLevelError, sqlState } from './errors.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
 import { ensureWriteTable, mergeStatements } from './merge-statement.js';
@@ -42,6 +43,7 @@ class PostgresTarget implements Target {
   private readonly idColumn: string;
   private columnTypes: Promise<Map<string, string>> | undefined;
   private columnWrites: Promise<Map<string, WriteColumn>> | undefined;
+  private copyFromStdin: Promise<boolean> | undefined;
 
   constructor(private readonly options: PostgresTargetOptions) {
     this.system = options.system;
@@ -77,6 +79,14 @@ class PostgresTarget implements Target {
     return this.columnWrites;
   }
 
+  private takesCopy(): Promise<boolean> {
+    this.copyFromStdin ??= takesCopyFromStdin(this.pool).catch((err: unknown) => {
+      this.copyFromStdin = undefined;
+      throw asConfigurationError(err, `target table ${this.table}`);
+    });
+    return this.copyFromStdin;
+  }
+
   async check(): Promise<void> {
     const types = await this.types();
     const needed = [...this.key, this.idColumn, ...(this.options.softDelete ? [this.options.softDelete.column] : [])];
@@ -105,10 +115,13 @@ class PostgresTarget implements Target {
     const writes = [...fields].map((name) => ({ name, ...(columns.get(name) as WriteColumn) }));
     const statements = mergeStatements({ table: this.table, key: this.key, idColumn: this.idColumn, softDelete: this.options.softDelete?.column, fields: writes });
 
-    // One COPY line per row: its index, then the Postgres text of each field (a field a projection lacks is NULL).
+    // Per row: its index, then the Postgres text of each field (a field a projection lacks is NULL).
+    const copy = await this.takesCopy();
     const lines: string[] = [];
+    const textRows: TextRow[] = [];
     rows.forEach(({ projection: { fields: values } }, index) => {
       let line = String(index);
+      const texts: (string | null)[] = [];
       for (const column of writes) {
         const text = columnText(values[column.name], column);
         if (text !== null && text.includes('\0')) {
@@ -116,9 +129,11 @@ class PostgresTarget implements Target {
           rejected.push({ index, message: `target ${this.table}: field "${column.name}": ${message}`, issues: [{ path: column.name, message }] });
           return;
         }
-        line += `\t${copyField(text)}`;
+        if (copy) line += `\t${copyField(text)}`;
+        else texts.push(text);
       }
-      lines.push(`${line}\n`);
+      if (copy) lines.push(`${line}\n`);
+      else textRows.push({ index, values: texts });
     });
 
     const client = await this.pool.connect();
@@ -126,7 +141,8 @@ class PostgresTarget implements Target {
     try {
       await ensureWriteTable(client, writes.length);
       await client.query('begin');
-      await copyLines(client, `copy ${statements.writeTable} from stdin`, lines);
+      if (copy) await copyLines(client, `copy ${statements.writeTable} from stdin`, lines);
+      else await insertTextRows(client, statements.writeTable, writes.length, textRows);
       const written = new Set<number>();
       const write = async (first: number, last: number): Promise<void> => {
         await client.query('savepoint ferry_write');
@@ -224,6 +240,7 @@ class PostgresTarget implements Target {
     this.openPool = undefined;
     this.columnTypes = undefined;
     this.columnWrites = undefined;
+    this.copyFromStdin = undefined;
     await releasePool(this.options.url);
   }
 }
