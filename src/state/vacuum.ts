@@ -3,10 +3,10 @@ import type { StateDb } from './db.js';
 
 /**
  * The state-store tables whose rows runs update or delete: batches deleted
- * after commit, bindings rewritten by each pass, dead letters resolved, one
+ * after commit, bindings (and a linked pair's links) rewritten by each pass, dead letters resolved, one
  * checkpoint and run row updated per batch.
  */
-export const CHURNED_TABLES = ['ferry_staging', 'ferry_binding_keys', 'ferry_dead_letters', 'ferry_checkpoints', 'ferry_runs'] as const;
+export const CHURNED_TABLES = ['ferry_staging', 'ferry_binding_keys', 'ferry_links', 'ferry_dead_letters', 'ferry_checkpoints', 'ferry_runs'] as const;
 
 /** Dead rows a table may hold before it is vacuumed: this many, plus DEAD_SHARE of its live rows (autovacuum's rule, a little lazier). */
 const DEAD_MIN = 1_000;
