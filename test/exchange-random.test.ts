@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { acknowledge, applyReply, collect, exchangeRounds, httpPost, send, type PeripheralEndpoint } from '../src/exchange/peripheral.js';
 import { conflictLog, contents, createExchangeWorld, fieldPlan, pendingChanges, startExchangeWorker, type ExchangeWorld } from './support/exchange.js';
 import { createHarness, type Harness } from './support/harness.js';
+import { seededRandom } from '../examples/support/seeded-random.js';
 
 // A seeded generator of inserts, updates, soft deletes and exchanges on three
 // nodes, with lost replies, lost requests, duplicated and re-sent packets,
@@ -20,17 +21,6 @@ const SEED_ENV = process.env.FERRY_EXCHANGE_SEED;
 const SEED = SEED_ENV === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(SEED_ENV ?? 47035050);
 const ROUNDS = Number(process.env.FERRY_EXCHANGE_ROUNDS ?? 40);
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe(`exchange, randomised (seed ${SEED})`, () => {
   let world: ExchangeWorld;
@@ -48,7 +38,7 @@ describe(`exchange, randomised (seed ${SEED})`, () => {
   });
 
   it('converges, with every provoked conflict logged', async (t) => {
-    const rnd = prng(SEED);
+    const rnd = seededRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
     const chance = (p: number) => rnd() < p;
     const uuid = () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { toE164 } from './mapping/phone.js';
 import type { SiteRole } from './mapping/site-user.js';
+import { ensureDatabase } from '../support/ensure-database.js';
 
 export const DEFAULT_SITE_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ferry_customers_1c';
 
@@ -98,12 +99,7 @@ export async function editProfile(db: pg.Pool | pg.ClientBase, id: string, chang
 
 async function main(): Promise<void> {
   const url = siteDatabaseUrl();
-  const database = new URL(url).pathname.slice(1);
-  const admin = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect();
-  const exists = await admin.query('select 1 from pg_database where datname = $1', [database]);
-  if (exists.rowCount === 0) await admin.query(`create database "${database.replace(/"/g, '""')}"`);
-  await admin.end();
+  await ensureDatabase(url);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -7,6 +7,7 @@
 //   npx tsx examples/morning/tables.ts            (MORNING_DATABASE_URL, default .../ferry_morning)
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { ensureDatabase } from '../support/ensure-database.js';
 
 export const DEFAULT_MORNING_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/ferry_morning';
 
@@ -116,12 +117,7 @@ export async function createMorningTables(client: pg.ClientBase): Promise<void> 
 /** Creates the database of MORNING_DATABASE_URL if it is missing, then the tables. */
 async function main(): Promise<void> {
   const url = morningDatabaseUrl();
-  const database = new URL(url).pathname.slice(1);
-  const admin = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect();
-  const exists = await admin.query('select 1 from pg_database where datname = $1', [database]);
-  if (exists.rowCount === 0) await admin.query(`create database "${database.replace(/"/g, '""')}"`);
-  await admin.end();
+  await ensureDatabase(url);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -2,6 +2,8 @@
 // fail in each way, drawn from a seeded generator so a run can be repeated.
 // Set with the service's constructor options or POST /admin/faults.
 
+import { seededRandom } from '../../support/seeded-random.js';
+
 export interface FaultPlan {
   /** share of requests answered 500 with a 1C lock-timeout error */
   serverError?: number;
@@ -25,21 +27,10 @@ export interface FaultPlan {
 
 export type FaultDraw = 'none' | 'down' | 'serverError' | 'reset' | 'lostReply' | 'tooManyRequests';
 
-/** mulberry32: small, seedable, good enough to pick faults. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class Faults {
   private plan: FaultPlan = {};
-  private random = generator(1);
+  private random = seededRandom(1);
   /** how often each fault was served */
   readonly served: Record<FaultDraw | 'slow', number> = { none: 0, down: 0, serverError: 0, reset: 0, lostReply: 0, tooManyRequests: 0, slow: 0 };
 
@@ -55,7 +46,7 @@ export class Faults {
     const total = (plan.serverError ?? 0) + (plan.reset ?? 0) + (plan.lostReply ?? 0) + (plan.tooManyRequests ?? 0);
     if (total > 1) throw new RangeError(`fault shares add up to ${total}, more than every request`);
     this.plan = { ...plan };
-    this.random = generator(plan.seed ?? 1);
+    this.random = seededRandom(plan.seed ?? 1);
   }
 
   get current(): FaultPlan {
