@@ -13,6 +13,8 @@ export interface SyncStreamInput {
   full?: boolean;
   /** overrides the stream's batch size for this run */
   batchSize?: number;
+  /** overrides the stream's `partitions` for this run's first load (1: no partitions) */
+  partitions?: number;
   /** set by continue-as-new only */
   carried?: CarriedState;
 }
