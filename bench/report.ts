@@ -12,6 +12,8 @@ export interface RunRecord {
     | 'copy-full'
     | 'copy-upsert-10k'
     | 'full'
+    /** the main phase's full load with partitions: 1, beside the partitioned 'full' */
+    | 'full-unpartitioned'
     | 'incremental'
     | 'no-change'
     | 'full-small'
@@ -36,6 +38,8 @@ export interface RunRecord {
   sampledPeakRss: number;
   /** highest polled RSS in each tenth of the run */
   rssByDecile?: number[];
+  /** ferry full loads: the `partitions` the run asked for (SyncStreamInput) */
+  partitions?: number;
   /** set for runs of a BENCH_VARIANTS checkout */
   variant?: string;
   history?: RunHistory;
@@ -95,6 +99,8 @@ export interface BenchResults {
     batchChosenBy: string;
     workers?: number[];
     workersRepeat?: number;
+    /** BENCH_PARTITIONS: what ferry's full loads ask for (absent in older results: none asked) */
+    partitions?: number;
   };
   runs: RunRecord[];
   strategies: StrategiesResults | undefined;
@@ -150,7 +156,7 @@ function sideBySide(results: BenchResults): string[] {
   out.push(...lines.map((l) => l.cells));
   if (full.length) {
     const peak = median([...full, ...inc, ...pick(results, 'no-change')].map((r) => r.peakRss));
-    out.push(row(`**ferry** (\`ferry run\`, batch ${n(s.batchSize)})`, full, `${fmtMs(wall(inc))} end to end`, peak));
+    out.push(row(`**ferry** (\`ferry run\`, batch ${n(s.batchSize)}, full load ${partitionsLabel(askedPartitions(full))})`, full, `${fmtMs(wall(inc))} end to end`, peak));
   }
   out.push(...notRun);
   return [
@@ -158,42 +164,75 @@ function sideBySide(results: BenchResults): string[] {
   ];
 }
 
-const ACTIVITY_ORDER = ['beginRun', 'fetchBatch', 'validateBatch', 'mapBatch', 'upsertBatch', 'mirrorDelete', 'finishRun'];
+const ACTIVITY_ORDER = ['beginRun', 'prepareBatch', 'fetchBatch', 'validateBatch', 'mapBatch', 'upsertBatch', 'mirrorDelete', 'finishRun'];
+/** known activities in the order a run calls them, others after them by name */
+const activityRank = (t: string) => (ACTIVITY_ORDER.includes(t) ? ACTIVITY_ORDER.indexOf(t) : ACTIVITY_ORDER.length);
 
 /**
  * Where the wall time of the median run (by wall time) of a scenario went; "per
  * call" is the median over the calls of every repetition.
+ *
+ * "summed" adds every call's time, so with partitions (and the next batch
+ * prepared while one is written) it can exceed the wall; "busy" is the union of
+ * the calls' intervals (the time at least one was running), and "share of
+ * wall" is busy ÷ wall, so it stays ≤ 100%. Runs recorded before the union was
+ * kept fall back to the sums.
  */
-function breakdown(runs: RunRecord[]): { rows: string[][]; shares: Record<string, number>; overhead: number } {
+function breakdown(runs: RunRecord[]): string[][] {
   const withHistory = runs.filter((r) => r.history).sort((a, b) => a.wallMs - b.wallMs);
   const run = withHistory[Math.floor((withHistory.length - 1) / 2)] as RunRecord;
   const h = run.history as RunHistory;
   const wall = run.wallMs;
-  const ordered = Object.keys(h.activities).sort((a, b) => ACTIVITY_ORDER.indexOf(a) - ACTIVITY_ORDER.indexOf(b));
+  const ordered = Object.keys(h.activities).sort((a, b) => activityRank(a) - activityRank(b) || a.localeCompare(b));
   const rows: string[][] = [];
-  const shares: Record<string, number> = {};
   let activityTotal = 0;
   let queue = 0;
   for (const t of ordered) {
     const a = h.activities[t] as RunHistory['activities'][string];
     const perCall = median(withHistory.flatMap((r) => r.history?.activities[t]?.runs ?? []));
-    shares[t] = a.runMs / wall;
+    const busy = a.busyMs ?? a.runMs;
     activityTotal += a.runMs;
     queue += a.queueMs;
-    rows.push([`\`${t}\``, fmtInt(a.count), fmtMs(a.runMs), fmtPct(a.runMs / wall), fmtMs(perCall), fmtMs(a.queueMs)]);
+    rows.push([`\`${t}\``, fmtInt(a.count), fmtMs(a.runMs), fmtMs(busy), fmtPct(busy / wall), fmtMs(perCall), fmtMs(a.queueMs)]);
   }
   const wft = h.workflowTaskMs;
-  rows.push(['workflow tasks (scheduled → completed)', fmtInt(h.workflowTasks), fmtMs(wft), fmtPct(wft / wall), fmtMs(wft / h.workflowTasks), '']);
-  rows.push(['activity queueing (scheduled → started), all types', '', fmtMs(queue), fmtPct(queue / wall), '', '']);
-  const rest = wall - activityTotal - wft - queue;
-  if (rest >= 0) {
-    rows.push(['rest: client start → first event, last event → result, history writes between tasks', '', fmtMs(rest), fmtPct(rest / wall), '', '']);
+  const wftBusy = h.workflowTaskBusyMs ?? wft;
+  const queueBusy = h.queueBusyMs ?? queue;
+  rows.push(['workflow tasks (scheduled → completed)', fmtInt(h.workflowTasks), fmtMs(wft), fmtMs(wftBusy), fmtPct(wftBusy / wall), fmtMs(wft / h.workflowTasks), '']);
+  rows.push(['activity queueing (scheduled → started), all types', '', fmtMs(queue), fmtMs(queueBusy), fmtPct(queueBusy / wall), '', '']);
+  if (h.busyMs !== undefined && h.activityBusyMs !== undefined) {
+    const idle = wall - h.busyMs;
+    rows.push(['any of the above (union of all their intervals)', '', '', fmtMs(h.busyMs), fmtPct(h.busyMs / wall), '', '']);
+    rows.push(['rest: none of them open (client start → first event, history writes between tasks, last event → result)', '', '', fmtMs(idle), fmtPct(idle / wall), '', '']);
+    rows.push([
+      'activity concurrency: activities summed ÷ their union (partitions side by side, the next batch prepared while one is written)',
+      '',
+      '',
+      '',
+      h.activityBusyMs > 0 ? fmtRatio(activityTotal / h.activityBusyMs) : '–',
+      '',
+      '',
+    ]);
   } else {
-    // syncStream prepares the next batch (fetch, validate, map) while it writes one: steps overlap.
-    rows.push(['overlap: time two steps ran at once (the next batch prepared while one is written)', '', fmtMs(-rest), fmtPct(-rest / wall), '', '']);
+    const rest = wall - activityTotal - wft - queue;
+    if (rest >= 0) rows.push(['rest: client start → first event, last event → result, history writes between tasks', '', fmtMs(rest), '', fmtPct(rest / wall), '', '']);
+    else rows.push(['overlap: time two steps ran at once (the next batch prepared while one is written)', '', fmtMs(-rest), '', fmtPct(-rest / wall), '', '']);
   }
-  rows.push([`**wall (client start → result), median run of ${withHistory.length}**`, '', `**${fmtMs(wall)}**`, '100%', '', '']);
-  return { rows, shares, overhead: (wft + queue + Math.max(rest, 0)) / wall };
+  rows.push([`**wall (client start → result), median run of ${withHistory.length}**`, '', '', `**${fmtMs(wall)}**`, '100%', '', '']);
+  return rows;
+}
+
+/** "4 partitions" / "1 partition" */
+const partitionsLabel = (k: number) => `${k} partition${k === 1 ? '' : 's'}`;
+
+/** How many partitions the runs asked for (recorded per run; older results: none asked, 1). */
+const askedPartitions = (runs: readonly RunRecord[]) => median(runs.map((r) => r.partitions ?? 1));
+
+/** "1,234 (12 / 4 / 412)": events summed over every execution (executions / child workflows / the largest one execution) */
+function eventsCell(runs: readonly RunRecord[]): string {
+  const hs = runs.flatMap((r) => (r.history ? [r.history] : []));
+  if (!hs.length) return '';
+  return `${fmtInt(median(hs.map((h) => h.events)))} (${fmtInt(median(hs.map((h) => h.executions)))} / ${fmtInt(median(hs.map((h) => h.childWorkflows ?? 0)))} / ${fmtInt(max(hs.map((h) => h.maxEventsPerExecution)))})`;
 }
 
 export function renderReport(results: BenchResults, notes?: string): string {
@@ -207,11 +246,15 @@ export function renderReport(results: BenchResults, notes?: string): string {
   p('# ferry benchmark: Postgres → Postgres');
   p();
   p(`Generated by \`npm run bench\` (scripts/bench.sh → bench/run.ts), ${results.startedAt.slice(0, 16).replace('T', ' ')} → ${results.finishedAt.slice(11, 16)} UTC. Do not edit by hand: run it again.`);
-  p(`Settings: ${n(s.rows)} rows × 11 columns, ${s.repeat} repetitions, ${n(s.changed)} changed rows, stream batch size **${n(s.batchSize)}** (${s.batchChosenBy}).`);
+  p(
+    `Settings: ${n(s.rows)} rows × 11 columns, ${s.repeat} repetitions, ${n(s.changed)} changed rows, stream batch size **${n(s.batchSize)}** (${s.batchChosenBy}), ` +
+      `ferry's full loads ask for **${s.partitions === undefined ? 'no partitions (older bench)' : partitionsLabel(s.partitions)}** (BENCH_PARTITIONS; the main phase also runs one with 1).`,
+  );
   p();
 
   // ---------------------------------------------------------------- headline
   const full = pick(results, 'full');
+  const unpartitioned = pick(results, 'full-unpartitioned');
   const inc = pick(results, 'incremental');
   const none = pick(results, 'no-change');
   const copyFull = pick(results, 'copy-full');
@@ -249,7 +292,10 @@ export function renderReport(results: BenchResults, notes?: string): string {
   if (full.length) {
     p('## Results');
     p();
-    p(`Medians of ${reps(full)} repetitions (min–max in brackets). Wall time is client \`workflow.start\` → \`result()\`; rows/s = rows read ÷ wall. Peak RSS is the worker process's VmHWM, reset before each run. Events are summed over every execution of the continue-as-new chain.`);
+    p(
+      `Medians of ${reps(full)} repetitions (min–max in brackets). Wall time is client \`workflow.start\` → \`result()\`; rows/s = rows read ÷ wall. Peak RSS is the worker process's VmHWM, reset before each run. ` +
+        'History events are summed over every execution: the stream workflow\'s continue-as-new chain and, for a partitioned first load, each child workflow (one per partition) with its own chain; in brackets executions / child workflows / events of the largest single execution (the bound continue-as-new keeps).',
+    );
     p();
     const copyRate = median(copyFull.map(rate));
     const copyIncRate = median(copyInc.map(rate));
@@ -257,7 +303,6 @@ export function renderReport(results: BenchResults, notes?: string): string {
       const walls = runs.map((r) => r.wallMs);
       const rates = runs.map(rateOf);
       const hasMem = runs.some((r) => r.peakRss > 0);
-      const events = runs.filter((r) => r.history).map((r) => r.history as RunHistory);
       return [
         label,
         fmtInt(median(runs.map((r) => r.records))),
@@ -266,14 +311,15 @@ export function renderReport(results: BenchResults, notes?: string): string {
         base === undefined ? '' : fmtInt(base),
         base === undefined ? '' : fmtRatio(median(rates) / base),
         hasMem ? `${fmtMiB(median(runs.map((r) => r.peakRss)))} (${fmtMiB(min(runs.map((r) => r.peakRss)))}–${fmtMiB(max(runs.map((r) => r.peakRss)))})` : '',
-        events.length ? `${fmtInt(median(events.map((e) => e.events)))} (${fmtInt(median(events.map((e) => e.executions)))})` : '',
+        eventsCell(runs),
       ];
     };
     p(
       table(
-        ['run', 'rows', 'wall (min–max)', 'rows/s', 'COPY rows/s', 'ferry ÷ COPY', 'worker peak RSS (min–max)', 'history events (executions)'],
+        ['run', 'rows', 'wall (min–max)', 'rows/s', 'COPY rows/s', 'ferry ÷ COPY', 'worker peak RSS (min–max)', 'history events (executions / child workflows / largest execution)'],
         [
-          line('**full load** (no checkpoint)', full, copyRate),
+          line(`**full load**, ${partitionsLabel(askedPartitions(full))} (no checkpoint)`, full, copyRate),
+          ...(unpartitioned.length ? [line(`full load, ${partitionsLabel(askedPartitions(unpartitioned))} (no checkpoint)`, unpartitioned, copyRate)] : []),
           line('COPY baseline: `COPY (select …) TO STDOUT \\| COPY dst FROM STDIN`', copyFull, undefined),
           line(`**incremental**, ${n(s.changed)} changed`, inc, copyIncRate),
           line(`COPY baseline: ${n(s.changed)} changed rows → temp table → INSERT … ON CONFLICT`, copyInc, undefined),
@@ -284,6 +330,12 @@ export function renderReport(results: BenchResults, notes?: string): string {
       ),
     );
     p();
+    // a worker whose syncStream does not know `partitions` ignores it: say so instead of implying a partitioned load
+    const unsplit = [...full, ...small, ...pick(results, 'workers-full')].filter((r) => (r.partitions ?? 1) > 1 && r.history && !r.history.childWorkflows);
+    if (unsplit.length) {
+      p(`**Not partitioned:** ${unsplit.length} full load(s) asked for partitions but started no child workflow (the worker's \`syncStream\` ran them as one load), so the "${partitionsLabel(askedPartitions(full))}" rows measure an unpartitioned load.`);
+      p();
+    }
 
     // ---------------------------------------------------------------- aims
     p('## Aims (issue #12)');
@@ -295,7 +347,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
     const smallRss = median(small.map((r) => r.peakRss));
     const rssDiff = (bigRss - smallRss) / smallRss;
     const workerRuns = pick(results, 'workers-full');
-    const allPeaks = [...full, ...inc, ...none, ...small, ...workerRuns].flatMap((r) => r.workerPeakRss ?? [r.peakRss]);
+    const allPeaks = [...full, ...unpartitioned, ...inc, ...none, ...small, ...workerRuns].flatMap((r) => r.workerPeakRss ?? [r.peakRss]);
     const worstRss = max(allPeaks);
     const withFootprint = full.filter((r) => r.stateBytes !== undefined && r.targetBytes !== undefined);
     const stateBytes = median(withFootprint.map((r) => r.stateBytes as number));
@@ -309,7 +361,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
       table(
         ['aim', 'measured', 'met?'],
         [
-          ['full load ≥ 0.6× the COPY pipe\'s rows/s', `${fmtInt(median(full.map(rate)))} vs ${fmtInt(copyRate)} rows/s = ${fmtRatio(ratio)}`, yes(ratio >= 0.6)],
+          [`full load (${partitionsLabel(askedPartitions(full))}) ≥ 0.6× the COPY pipe's rows/s`, `${fmtInt(median(full.map(rate)))} vs ${fmtInt(copyRate)} rows/s = ${fmtRatio(ratio)}`, yes(ratio >= 0.6)],
           [`${n(s.changed)}-row incremental ≤ 0.5 s end to end`, `median ${fmtMs(incWall)} (min ${fmtMs(min(inc.map((r) => r.wallMs)))})`, yes(incWall <= 500)],
           ['no-change run ≤ 0.2 s', `median ${fmtMs(noneWall)}`, yes(noneWall <= 200)],
           [
@@ -329,7 +381,11 @@ export function renderReport(results: BenchResults, notes?: string): string {
               : `not run in this report (${n(s.rows)} rows): \`npm run bench -- --rows 10000000 --repeat 1\``,
             s.rows >= TEN_MILLION ? yes(bigRss <= RSS_AIM && Math.abs(lastTenth - firstTenth) <= Math.max(0.1 * firstTenth, 16 * MiB)) : '–',
           ],
-          ['history per run bounded (continue-as-new)', `at most ${fmtInt(maxEvents)} events in one execution (${fmtInt(median(histories.map((h) => h.executions)))} executions per full load)`, yes(maxEvents <= 10_240)],
+          [
+            'history per run bounded (continue-as-new)',
+            `at most ${fmtInt(maxEvents)} events in one execution (${fmtInt(median(histories.map((h) => h.executions)))} executions and ${fmtInt(median(histories.map((h) => h.childWorkflows ?? 0)))} child workflows per full load)`,
+            yes(maxEvents <= 10_240),
+          ],
         ],
       ),
     );
@@ -342,8 +398,8 @@ export function renderReport(results: BenchResults, notes?: string): string {
     p('## Worker processes (ferry full load)');
     p();
     p(
-      `The same full load with 1, ${(s.workers ?? []).join(' and ')} worker processes (\`src/worker.ts\`, all polling the same task queue), fresh workers and an empty target and state store each time; 1 worker is the full load of the table above. ` +
-        `Medians of ${s.workersRepeat ?? s.repeat}. "Activities per worker" counts \`ActivityTaskStarted\` events by worker identity in the median run: how the work spread.`,
+      `The same full load with 1, ${(s.workers ?? []).join(' and ')} worker processes (\`src/worker.ts\`, all polling the same task queue), fresh workers and an empty target and state store each time, each load asking for ${partitionsLabel(askedPartitions(workerRuns.length ? workerRuns : full))}; 1 worker is the full load of the table above. ` +
+        `Medians of ${s.workersRepeat ?? s.repeat}. "Activities per worker" counts \`ActivityTaskStarted\` events by worker identity in the median run, over the stream workflow and its partitions' child workflows: how the work spread.`,
     );
     p();
     const copyRate = median(copyFull.map(rate));
@@ -376,7 +432,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
   }
 
   // ---------------------------------------------------------------- memory
-  const memRuns = [...pick(results, 'full-small'), ...pick(results, 'full')];
+  const memRuns = [...pick(results, 'full-small'), ...pick(results, 'full'), ...unpartitioned];
   if (memRuns.length) {
     p('## Worker memory: small table vs big table');
     p();
@@ -395,8 +451,9 @@ export function renderReport(results: BenchResults, notes?: string): string {
       table(
         ['full load', 'batches', 'idle RSS', 'peak RSS (VmHWM)', 'peak, first 10% of run', 'peak, last 10% of run'],
         [
-          ...(small.length ? [memLine(`${n(s.smallRows)} rows`, small)] : []),
-          ...(full.length ? [memLine(`${n(s.rows)} rows`, full)] : []),
+          ...(small.length ? [memLine(`${n(s.smallRows)} rows, ${partitionsLabel(askedPartitions(small))}`, small)] : []),
+          ...(full.length ? [memLine(`${n(s.rows)} rows, ${partitionsLabel(askedPartitions(full))}`, full)] : []),
+          ...(unpartitioned.length ? [memLine(`${n(s.rows)} rows, ${partitionsLabel(askedPartitions(unpartitioned))}`, unpartitioned)] : []),
         ],
         new Set([1, 2, 3, 4, 5]),
       ),
@@ -441,7 +498,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
   if (sweepFull.length) {
     p('## Batch-size sweep');
     p();
-    p(`Full load of ${n(s.sweepRows)} rows then a ${n(s.changed)}-row incremental, fresh worker per batch size, ${s.sweepRepeat} repetition(s) (medians). The fastest full load sets the batch size of the runs above${s.batchChosenBy === 'BENCH_BATCH' ? ' (here overridden by BENCH_BATCH)' : ''}.`);
+    p(`Full load of ${n(s.sweepRows)} rows then a ${n(s.changed)}-row incremental, fresh worker per batch size, ${s.sweepRepeat} repetition(s) (medians). Full loads ask for ${partitionsLabel(askedPartitions(sweepFull))}. The fastest full load sets the batch size of the runs above${s.batchChosenBy === 'BENCH_BATCH' ? ' (here overridden by BENCH_BATCH)' : ''}.`);
     p();
     const rows = s.sweep.map((b) => {
       const f = pick(results, 'sweep-full', b);
@@ -491,18 +548,30 @@ export function renderReport(results: BenchResults, notes?: string): string {
   if (full.length) {
     p('## Where the time goes (from history event timestamps)');
     p();
-    p('Activity time is `ActivityTaskStarted` → `ActivityTaskCompleted`; queueing is `Scheduled` → `Started`; workflow tasks are `WorkflowTaskScheduled` → `Completed`. Medians over the repetitions; "per call" is the median over all calls.');
+    p(
+      'Activity time is `ActivityTaskStarted` → `ActivityTaskCompleted`; queueing is `Scheduled` → `Started`; workflow tasks are `WorkflowTaskScheduled` → `Completed`; ' +
+        'over every execution of the run: the stream workflow\'s continue-as-new chain and its child workflows (a partitioned first load\'s partitions) with theirs. ' +
+        'The median run by wall time is shown; "per call" is the median over all calls of every repetition. ' +
+        '"Summed" adds up every call, so it exceeds the wall when steps run at once (partitions loading side by side; the next batch prepared while one is written). ' +
+        '"Busy" is the union of the calls\' intervals (the time at least one of them was running) and "share of wall" is busy ÷ wall, so no share exceeds 100%; ' +
+        'the shares of different steps still overlap one another, hence the union of all of them, the rest of the wall outside it, and the activity concurrency (summed ÷ the union of all activities).',
+    );
     p();
     for (const [label, runs] of [
-      [`Full load, ${n(s.rows)} rows, batch ${n(s.batchSize)}`, full],
+      [`Full load, ${n(s.rows)} rows, batch ${n(s.batchSize)}, ${partitionsLabel(askedPartitions(full))}`, full],
+      [`Full load, ${n(s.rows)} rows, batch ${n(s.batchSize)}, ${partitionsLabel(askedPartitions(unpartitioned))}`, unpartitioned],
       [`Incremental, ${n(s.changed)} changed`, inc],
       ['No-change run', none],
     ] as const) {
       if (!runs.length) continue;
       p(`### ${label}`);
       p();
-      const b = breakdown(runs);
-      p(table(['step', 'calls', 'total', 'share of wall', 'per call', 'queued'], b.rows, new Set([1, 2, 3, 4, 5])));
+      const withHistory = runs.filter((r) => r.history);
+      const children = median(withHistory.map((r) => r.history?.childWorkflows ?? 0));
+      const largest = max(withHistory.map((r) => r.history?.maxEventsPerExecution ?? 0));
+      p(`${fmtInt(median(withHistory.map((r) => r.history?.executions ?? 0)))} executions, ${fmtInt(children)} child workflow(s), ${fmtInt(median(withHistory.map((r) => r.history?.events ?? 0)))} events (medians); largest single execution ${fmtInt(largest)} events.`);
+      p();
+      p(table(['step', 'calls', 'summed', 'busy (union)', 'share of wall', 'per call', 'queued (summed)'], breakdown(runs), new Set([1, 2, 3, 4, 5, 6])));
       p();
     }
   }
@@ -528,12 +597,12 @@ export function renderReport(results: BenchResults, notes?: string): string {
   p(`- **Data**: source \`bench_src\` (id bigint pk, email, first/last name, country, city, score int, balance numeric(12,2), active bool, created_at, updated_at timestamptz; index on (updated_at, id) for keyset paging), ${n(s.rows)} rows generated in SQL. Target \`bench_dst\`: own bigserial id, unique \`src_id\`, the same 10 data columns. Both in a database created for the run and dropped after it; the state store is in that database too.`);
   p('- **Stream** (bench/ferry.bench.config.ts): timestamp cursor on `updated_at`, zod schema over all 11 fields, a map that renames and lower-cases the e-mail, `postgresTarget` keyed on `src_id` (id column `id`), no deletes, default continue-as-new (every 100 batches or when Temporal suggests it), batch size passed per run.');
   p('- **Worker**: a child process `node --import tsx src/worker.ts` (DATABASE_URL, TEMPORAL_ADDRESS, FERRY_TASK_QUEUE, FERRY_CONFIG=bench/ferry.bench.config.ts, FERRY_WORKFLOW_BUNDLE prebuilt), started fresh for every group of runs; RSS from /proc/<pid>/status: VmHWM after resetting it (`echo 5 > /proc/<pid>/clear_refs`) right before each run, cross-checked by polling VmRSS every 50 ms.');
-  p(`- **Per repetition**: COPY baseline into the empty target → empty the target and ferry's state → fresh worker → **full load** (first run, no checkpoint) → \`VACUUM (ANALYZE)\` of source, target and ferry's state tables (what autovacuum would have done before a later run; not timed) → ${n(s.changed)} rows spread over the table get a new \`updated_at\` and score → **incremental** → COPY+upsert baseline of the same changed rows → **no-change** run. A \`CHECKPOINT\` precedes every timed run. In the first repetition each tool's target is compared with the source after its full load and after its incremental (count + md5, see the content checks above). Within a repetition the order of ferry's cycle and the peers' rotates.`);
+  p(`- **Per repetition**: COPY baseline into the empty target → empty the target and ferry's state → fresh worker → **full load** (first run, no checkpoint, asking for ${partitionsLabel(s.partitions ?? 1)}) → \`VACUUM (ANALYZE)\` of source, target and ferry's state tables (what autovacuum would have done before a later run; not timed) → ${n(s.changed)} rows spread over the table get a new \`updated_at\` and score → **incremental** → COPY+upsert baseline of the same changed rows → **no-change** run. A \`CHECKPOINT\` precedes every timed run. In the first repetition each tool's target is compared with the source after its full load and after its incremental (count + md5, see the content checks above). ${(s.partitions ?? 1) > 1 ? ' A separate unit, with its own fresh worker after emptying the target and the state, runs the same **full load with 1 partition** (checked in the first repetition too).' : ''} Within a repetition the order of ferry's cycle${(s.partitions ?? 1) > 1 ? ', its unpartitioned full load' : ''} and the peers' rotates.`);
   p('- **Peers** (bench/peers/, installed by scripts/ensure-bench-peers.sh into `.ferry/bench-venv` from PyPI; one not installable is reported with the reason): Sling, `sling run --src-conn … --src-stream public.bench_src --tgt-conn … --tgt-object public.sling_dst --mode full-refresh` with its defaults, then `--mode incremental --primary-key id --update-key updated_at`; dlt, bench/peers/dlt_load.py: `sql_table(backend="connectorx", incremental=dlt.sources.incremental("updated_at"))`, primary key `id`, `loader_file_format="parquet"`, write disposition replace for the full load (dataset and pipeline state dropped first) and merge for the incremental. Each peer\'s full load goes into a fresh table; after it its table and the source get `VACUUM (ANALYZE)` like ferry\'s, then the same kind of 10K change and its incremental run.');
   p(`- **Worker processes**: ${(s.workers ?? []).length ? `the full load again with ${(s.workers ?? []).join(' and ')} worker processes started on one task queue (BENCH_WORKERS)` : 'not run (BENCH_PHASES without workers)'}.`);
   p(`- **RSS check**: the same full load on a ${n(s.smallRows)}-row table, fresh worker, same batch size.`);
   p('- **Baselines**: `psql \\copy (select … from bench_src) to pstdout | psql \\copy bench_dst (…) from pstdin` — both ends C clients in text format, so they measure the database, not a client library. The incremental baseline copies the changed rows into a temp table and upserts them with one INSERT … SELECT … ON CONFLICT DO UPDATE.');
-  p('- **History**: `fetchHistory()` of each execution, following `WorkflowExecutionContinuedAsNew` to the next run id.');
+  p('- **History**: `fetchHistory()` of each execution, following `WorkflowExecutionContinuedAsNew` to the next run id and `ChildWorkflowExecutionStarted` to each child workflow (its own chain and children too); bench/history.ts.');
   p();
 
   if (notes) {

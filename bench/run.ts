@@ -3,9 +3,9 @@
 // PG -> PG through a real ferry worker (a child process, as in production),
 // beside psql COPY … TO STDOUT | COPY … FROM STDIN between the same tables:
 //   sweep       batch sizes (full load + 10K incremental each), picks the fastest
-//   main        per repetition: COPY baseline, full load, 10K-row incremental
-//               (and its COPY+upsert baseline), no-change run
-//   rss         full load of a small table, to compare the worker's peak RSS with the big one
+//   main        per repetition: COPY baseline, full load (BENCH_PARTITIONS partitions),
+//               10K-row incremental (and its COPY+upsert baseline), no-change run; and,
+//               in its own fresh worker, the same full load unpartitioned (partitions: 1);
 //               and, in the same repetition (order rotated), each installed peer: Sling and
 //               dlt (bench/peers/): full load into a fresh table, then the same 10K change
 //               and an incremental run; every tool's target checked by count + md5 (rep 1)
@@ -20,6 +20,8 @@
 //   BENCH_BATCH [fastest of the sweep]  BENCH_SMALL_ROWS [100000]
 //   BENCH_STRATEGY_BATCH [10000]  BENCH_STRATEGY_BATCHES [10]  BENCH_STRATEGY_REPEAT [3]
 //   BENCH_PHASES [sweep,main,workers,rss,strategies]  BENCH_REPORT [bench/REPORT.md]
+//   BENCH_PARTITIONS [4: `partitions` of every ferry full load (SyncStreamInput), sweep, main, workers
+//     and rss alike; the main phase also runs the full load with 1 (skipped when this is 1)]
 //   BENCH_PEERS [sling,dlt; also dlt-defaults (slow: ~15× dlt's fastest); none]
 //   BENCH_PEERS_STATUS [.ferry/bench-venv/peers.json, written by scripts/ensure-bench-peers.sh]
 //   BENCH_WORKERS [2,3: worker-process counts of the workers phase; 1 is the main full load]
@@ -86,6 +88,7 @@ const WANTED_PEERS: PeerName[] = (process.env.BENCH_PEERS ?? 'sling,dlt')
 const PEERS_STATUS = path.resolve(repoRoot, process.env.BENCH_PEERS_STATUS ?? '.ferry/bench-venv/peers.json');
 const WORKERS = list('BENCH_WORKERS', [2, 3]).filter((n) => n > 1);
 const WORKERS_REPEAT = int('BENCH_WORKERS_REPEAT', REPEAT);
+const PARTITIONS = int('BENCH_PARTITIONS', 4);
 const REPORT = path.resolve(repoRoot, process.env.BENCH_REPORT ?? 'bench/REPORT.md');
 const CPU_PROF = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : undefined;
 const TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7253';
@@ -189,6 +192,8 @@ async function ferryRun(
   rep: number,
   batchSize: number,
   rows: number,
+  /** first loads only: how many partitions the run asks for (unset: the stream's own setting) */
+  partitions?: number,
 ): Promise<RunRecord> {
   const all = Array.isArray(workers) ? (workers as readonly WorkerProcess[]) : [workers as WorkerProcess];
   await checkpoint(world.db);
@@ -198,7 +203,7 @@ async function ferryRun(
     const handle = await world.client.workflow.start<typeof syncStream>('syncStream', {
       workflowId: STREAM,
       taskQueue: TASK_QUEUE,
-      args: [{ stream: STREAM, batchSize }],
+      args: [{ stream: STREAM, batchSize, ...(partitions === undefined ? {} : { partitions }) }],
     });
     const summary: RunSummary = await handle.result();
     return { summary, wallMs: performance.now() - t0, firstRunId: handle.firstExecutionRunId };
@@ -221,12 +226,14 @@ async function ferryRun(
     sampledPeakRss: memory.sampledPeak,
     rssByDecile: memory.byDecile,
     history,
+    ...(partitions === undefined ? {} : { partitions }),
     ...(all.length > 1 ? { workers: all.length, workerPeakRss: memories.map((m) => m.hwm) } : {}),
-    ...(scenario === 'full' || scenario === 'workers-full' ? await footprint(world, 'bench_dst') : {}),
+    ...(scenario === 'full' || scenario === 'full-unpartitioned' || scenario === 'workers-full' ? await footprint(world, 'bench_dst') : {}),
   };
   log(
     `${scenario} #${rep} batch ${batchSize}: ${record.records} records, ${record.written} written in ${(record.wallMs / 1000).toFixed(2)} s ` +
-      `(${Math.round(record.records / (record.wallMs / 1000))} rows/s), peak RSS ${Math.round(record.peakRss / 1048576)} MiB, ${history.events} events / ${history.executions} executions`,
+      `(${Math.round(record.records / (record.wallMs / 1000))} rows/s), peak RSS ${Math.round(record.peakRss / 1048576)} MiB, ${history.events} events / ${history.executions} executions` +
+      (partitions === undefined ? '' : `, ${partitions} partition(s) asked, ${history.childWorkflows ?? 0} child workflow(s)`),
   );
   return record;
 }
@@ -265,6 +272,20 @@ async function peerCycle(world: World, peer: Peer, rows: number, rep: number, ve
   return out;
 }
 
+/** ferry's full load without partitions (partitions: 1), in a fresh worker: the row beside the partitioned headline. */
+async function unpartitionedFullLoad(world: World, rep: number, batchSize: number, verify: boolean): Promise<RunRecord> {
+  await emptyTarget(world.db.pool, 'bench_dst');
+  await resetFerryState(world.db.pool);
+  const worker = await startWorker(world, 'bench_src', 'bench_dst', `unpartitioned-${rep}`);
+  try {
+    const record = await ferryRun(world, worker, 'full-unpartitioned', rep, batchSize, ROWS, 1);
+    if (verify) await check(world, 'ferry', 'full load (1 partition)', 'bench_dst', TARGET_COLUMNS);
+    return record;
+  } finally {
+    await worker.stop();
+  }
+}
+
 async function maxUpdated(world: World, source: string): Promise<string> {
   const { rows } = await world.db.pool.query<{ t: string }>(`select max(updated_at)::text as t from ${source}`);
   return rows[0]?.t ?? '-infinity';
@@ -287,8 +308,8 @@ async function cycle(
   await resetFerryState(world.db.pool);
   const worker = await startWorker(world, source, target, `${opts.label}-${rep}`, opts.variant);
   try {
-    out.push(await ferryRun(world, worker, opts.label === 'rss' ? 'full-small' : opts.label === 'sweep' ? 'sweep-full' : 'full', rep, batchSize, rows));
-    if (opts.verify) await check(world, 'ferry', 'full load', target, TARGET_COLUMNS);
+    out.push(await ferryRun(world, worker, opts.label === 'rss' ? 'full-small' : opts.label === 'sweep' ? 'sweep-full' : 'full', rep, batchSize, rows, PARTITIONS));
+    if (opts.verify) await check(world, 'ferry', `full load (${PARTITIONS} partition${PARTITIONS === 1 ? '' : 's'})`, target, TARGET_COLUMNS);
     if (opts.incremental) {
       // The incremental stands for a later run: give the tables the state autovacuum would
       // have given them by then (hint bits, visibility map, statistics), for ferry and the
@@ -343,7 +364,7 @@ async function main(): Promise<void> {
   if (CPU_PROF) await mkdir(CPU_PROF, { recursive: true });
   const startedAt = new Date();
   const machine = versions();
-  log(`rows ${ROWS}, repeat ${REPEAT}, changed ${CHANGED}, sweep ${SWEEP.join('/')} on ${SWEEP_ROWS} rows ×${SWEEP_REPEAT}, phases ${[...PHASES].join(',')}`);
+  log(`rows ${ROWS}, repeat ${REPEAT}, changed ${CHANGED}, partitions ${PARTITIONS}, sweep ${SWEEP.join('/')} on ${SWEEP_ROWS} rows ×${SWEEP_REPEAT}, phases ${[...PHASES].join(',')}`);
 
   const db = await createTestDatabase('bench');
   log(`database ${db.name}`);
@@ -371,6 +392,7 @@ async function main(): Promise<void> {
       batchChosenBy: '',
       workers: PHASES.has('workers') ? WORKERS : [],
       workersRepeat: WORKERS_REPEAT,
+      partitions: PARTITIONS,
     },
     runs: [],
     strategies: undefined,
@@ -431,6 +453,8 @@ async function main(): Promise<void> {
             // the COPY baselines run once per repetition, with this checkout's cycle
             results.runs.push(...(await cycle(world, { source: 'bench_src', rows: ROWS, rep, batchSize, baselines: !variant, incremental: true, label: 'main', verify: rep === 1, ...(variant ? { variant } : {}) })));
           }),
+          // the same full load unpartitioned, its own unit so the rotation spreads it too
+          ...(PARTITIONS > 1 ? [async () => void results.runs.push(await unpartitionedFullLoad(world, rep, batchSize, rep === 1))] : []),
           ...peers.map((peer) => async () => {
             const report = peerReports.get(peer.name) as PeerReport;
             if (report.failed) return;
@@ -456,7 +480,7 @@ async function main(): Promise<void> {
           const workers: WorkerProcess[] = [];
           try {
             for (let i = 0; i < n; i += 1) workers.push(await startWorker(world, 'bench_src', 'bench_dst', `workers${n}-${i}-${rep}`));
-            results.runs.push(await ferryRun(world, workers, 'workers-full', rep, batchSize, ROWS));
+            results.runs.push(await ferryRun(world, workers, 'workers-full', rep, batchSize, ROWS, PARTITIONS));
           } finally {
             await Promise.all(workers.map((w) => w.stop()));
           }

@@ -1,13 +1,19 @@
 // The bench's own measuring parts (bench/): the content check every tool's target
-// goes through, the timed child that gives COPY's and the peers' peak RSS, and a
-// peer that cannot be installed being reported with its reason (not skipped).
+// goes through, the timed child that gives COPY's and the peers' peak RSS, a
+// peer that cannot be installed being reported with its reason (not skipped),
+// and the history walk (continue-as-new chains and child workflows, i.e. a
+// partitioned first load's partitions) with the report's honest shares of wall.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+// CommonJS: its named exports are not visible to ESM, the default export is the module
+import proto from '@temporalio/proto';
+import { collectHistory, unionMs, type HistoryEvent } from '../bench/history.js';
 import { loadPeers } from '../bench/peers/peers.js';
+import { renderReport, type BenchResults, type RunRecord } from '../bench/report.js';
 import { SOURCE_COLUMNS, contentHash, createSourceTable, ferryStateTables, sourceHash } from '../bench/tables.js';
 import { ChildFailed, canMeasureChildRss, runTimed } from '../bench/timed-child.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
@@ -101,5 +107,190 @@ describe('bench harness', () => {
     } finally {
       await rm(venv, { recursive: true, force: true });
     }
+  });
+});
+
+/**
+ * One execution's events as a fetched history has them (protobuf objects, Long
+ * ids and seconds), built in order; times are ms after an arbitrary epoch.
+ */
+class Execution {
+  readonly events: HistoryEvent[] = [];
+
+  constructor(type: string, at: number) {
+    this.add(at, { workflowExecutionStartedEventAttributes: { workflowType: { name: type } } });
+  }
+
+  private add(at: number, attributes: Record<string, unknown>): number {
+    const eventId = this.events.length + 1;
+    const t = 1_700_000_000_000 + at;
+    this.events.push(proto.temporal.api.history.v1.HistoryEvent.fromObject({ eventId, eventTime: { seconds: Math.floor(t / 1000), nanos: (t % 1000) * 1e6 }, ...attributes }));
+    return eventId;
+  }
+
+  workflowTask(from: number, to: number): this {
+    const scheduledEventId = this.add(from, { workflowTaskScheduledEventAttributes: {} });
+    this.add(to, { workflowTaskCompletedEventAttributes: { scheduledEventId } });
+    return this;
+  }
+
+  schedule(type: string, at: number): number {
+    return this.add(at, { activityTaskScheduledEventAttributes: { activityType: { name: type } } });
+  }
+
+  start(scheduledEventId: number, at: number, identity: string): this {
+    this.add(at, { activityTaskStartedEventAttributes: { scheduledEventId, identity } });
+    return this;
+  }
+
+  complete(scheduledEventId: number, at: number): this {
+    this.add(at, { activityTaskCompletedEventAttributes: { scheduledEventId } });
+    return this;
+  }
+
+  /** scheduled, started 5 ms later, completed at `to` */
+  activity(type: string, from: number, to: number, identity = 'w1'): this {
+    const id = this.schedule(type, from - 5);
+    return this.start(id, from, identity).complete(id, to);
+  }
+
+  child(workflowId: string, runId: string, at: number): this {
+    this.add(at, { startChildWorkflowExecutionInitiatedEventAttributes: { workflowId, workflowType: { name: 'loadPartition' } } });
+    this.add(at, { childWorkflowExecutionStartedEventAttributes: { workflowExecution: { workflowId, runId }, workflowType: { name: 'loadPartition' } } });
+    return this;
+  }
+
+  continueAsNew(newExecutionRunId: string, at: number): this {
+    this.add(at, { workflowExecutionContinuedAsNewEventAttributes: { newExecutionRunId } });
+    return this;
+  }
+}
+
+/**
+ * A partitioned first load: the stream's chain (2 executions) starts 2 partitions;
+ * partition 0 continues as new once and starts a child of its own; partition 1
+ * prepares its next batch while it writes one.
+ */
+function partitionedRun(): Map<string, HistoryEvent[]> {
+  const stream = 'bench.pg2pg';
+  const p0 = `${stream}/partition-0`;
+  const p1 = `${stream}/partition-1`;
+  const sub = `${p0}/sub`;
+  const p1a = new Execution('loadPartition', 95).workflowTask(95, 100);
+  const prep1 = p1a.schedule('prepareBatch', 100);
+  p1a.start(prep1, 100, 'w2').complete(prep1, 250);
+  const up1 = p1a.schedule('upsertBatch', 250);
+  p1a.start(up1, 250, 'w2');
+  // the next batch prepared while batch 1 is written: interleaved events
+  const prep2 = p1a.schedule('prepareBatch', 260);
+  p1a.start(prep2, 265, 'w1').complete(prep2, 400).complete(up1, 600).workflowTask(600, 610);
+  const executions: [string, string, Execution][] = [
+    [stream, 'r1', new Execution('syncStream', 0).workflowTask(0, 10).activity('beginRun', 15, 50).continueAsNew('r2', 60)],
+    [stream, 'r2', new Execution('syncStream', 60).workflowTask(60, 70).child(p0, 'c0a', 80).child(p1, 'c1a', 90).workflowTask(700, 710).activity('finishRun', 720, 740)],
+    [p0, 'c0a', new Execution('loadPartition', 85).activity('prepareBatch', 100, 300).activity('upsertBatch', 300, 500).continueAsNew('c0b', 505)],
+    [p0, 'c0b', new Execution('loadPartition', 505).child(sub, 'g1', 506).activity('upsertBatch', 510, 700, 'w2')],
+    [p1, 'c1a', p1a],
+    [sub, 'g1', new Execution('loadPartition', 545).activity('prepareBatch', 550, 600)],
+  ];
+  return new Map(executions.map(([workflowId, runId, e]) => [`${workflowId} ${runId}`, e.events]));
+}
+
+describe('bench history: continue-as-new chains and child workflows', () => {
+  it('unions intervals, counting overlaps once', () => {
+    assert.equal(unionMs([[0, 10], [5, 20], [30, 40], [40, 45], [50, 50]]), 35);
+    assert.equal(unionMs([[10, 20], [0, 100]]), 100);
+    assert.equal(unionMs([]), 0);
+  });
+
+  it('follows every chain and every child (recursively), each execution once', async () => {
+    const histories = partitionedRun();
+    const fetched: string[] = [];
+    const h = await collectHistory(
+      async (workflowId, runId) => {
+        const key = `${workflowId} ${runId}`;
+        fetched.push(key);
+        const events = histories.get(key);
+        if (!events) throw new Error(`no such execution: ${key}`);
+        return events;
+      },
+      'bench.pg2pg',
+      'r1',
+    );
+    assert.deepEqual(fetched.sort(), [...histories.keys()].sort());
+    assert.equal(h.executions, 6);
+    assert.equal(h.childWorkflows, 3);
+    assert.equal(h.events, [...histories.values()].reduce((sum, e) => sum + e.length, 0));
+    const largest = Math.max(...[...histories.values()].map((e) => e.length));
+    assert.equal(h.maxEventsPerExecution, largest);
+    assert.deepEqual(
+      h.chains?.map((c) => [c.workflowId, c.type, c.executions, c.depth]),
+      [
+        ['bench.pg2pg', 'syncStream', 2, 0],
+        ['bench.pg2pg/partition-0', 'loadPartition', 2, 1],
+        ['bench.pg2pg/partition-1', 'loadPartition', 1, 1],
+        ['bench.pg2pg/partition-0/sub', 'loadPartition', 1, 2],
+      ],
+    );
+    assert.equal(h.spanMs, 740);
+
+    // summed over the partitions: more than the span; the union: the time some call ran
+    const upsert = h.activities.upsertBatch;
+    assert.equal(upsert?.count, 3);
+    assert.equal(upsert?.runMs, 200 + 190 + 350);
+    assert.equal(upsert?.busyMs, 700 - 250);
+    const prepare = h.activities.prepareBatch;
+    assert.equal(prepare?.count, 4);
+    assert.equal(prepare?.runMs, 200 + 150 + 135 + 50);
+    assert.equal(prepare?.busyMs, 400 - 100 + (600 - 550));
+    assert.deepEqual(Object.keys(h.activities).sort(), ['beginRun', 'finishRun', 'prepareBatch', 'upsertBatch']);
+    // beginRun, then every partition's batches (100 → 700), then finishRun
+    assert.equal(h.activityBusyMs, 35 + 600 + 20);
+    assert.equal(h.workflowTasks, 5);
+    assert.equal(h.workflowTaskMs, 10 + 10 + 5 + 10 + 10);
+    assert.ok((h.busyMs ?? Infinity) <= h.spanMs);
+    assert.deepEqual(h.activitiesByWorker, { w1: 6, w2: 3 });
+  });
+
+  it("the report: both full loads, child workflows, and no share of wall above 100% when partitions overlap", async () => {
+    const stream = partitionedRun();
+    const history = await collectHistory(async (w, r) => stream.get(`${w} ${r}`) ?? [], 'bench.pg2pg', 'r1');
+    const single = await collectHistory(async () => new Execution('syncStream', 0).workflowTask(0, 10).activity('prepareBatch', 20, 300).activity('upsertBatch', 300, 900).events, 'bench.pg2pg', 'r1');
+    const run = (scenario: RunRecord['scenario'], wallMs: number, extra: Partial<RunRecord> = {}): RunRecord => ({
+      scenario, rep: 1, batchSize: 10_000, tableRows: 20_000, records: 20_000, written: 20_000, batches: 2, wallMs, idleRss: 1, peakRss: 2 ** 27, sampledPeakRss: 2 ** 27, ...extra,
+    });
+    const results: BenchResults = {
+      startedAt: '2026-12-01T10:00:00.000Z',
+      finishedAt: '2026-12-01T10:01:00.000Z',
+      machine: { cpu: 'x', memory: '1 GiB', kernel: 'k', node: 'v22', postgres: 'PostgreSQL 16', temporal: 't', sdk: '1', pg: '8', load: '0' },
+      settings: { rows: 20_000, repeat: 1, changed: 10_000, sweep: [], sweepRows: 20_000, sweepRepeat: 1, smallRows: 5_000, batchSize: 10_000, batchChosenBy: 'test', partitions: 4 },
+      runs: [
+        run('copy-full', 200, { tool: 'copy' }),
+        run('full', 750, { partitions: 4, history }),
+        run('full-unpartitioned', 1000, { partitions: 1, history: single }),
+        run('incremental', 950, { history: single }),
+        run('no-change', 950, { history: single }),
+      ],
+      strategies: undefined,
+      checks: [],
+    };
+    const report = renderReport(results);
+    assert.match(report, /ferry's full loads ask for \*\*4 partitions\*\*/);
+    assert.match(report, /\| \*\*ferry\*\* \(`ferry run`, batch 10,000, full load 4 partitions\) \| 750 ms \|/);
+    assert.match(report, /\| \*\*full load\*\*, 4 partitions \(no checkpoint\) \| 20,000 \| 750 ms .*\| \d+ \(6 \/ 3 \/ \d+\) \|/);
+    assert.match(report, /\| full load, 1 partition \(no checkpoint\) \| 20,000 \| 1\.00 s /);
+    assert.match(report, /### Full load, 20,000 rows, batch 10,000, 4 partitions\n\n6 executions, 3 child workflow\(s\)/);
+    assert.match(report, /### Full load, 20,000 rows, batch 10,000, 1 partition\n/);
+    // aims from the partitioned row: 20,000 rows in 750 ms vs COPY's 200 ms
+    assert.match(report, /full load \(4 partitions\) ≥ 0\.6× the COPY pipe's rows\/s \| 26,667 vs 100,000 rows\/s = 0\.27×/);
+    assert.match(report, /\| `upsertBatch` \| 3 \| 740 ms \| 450 ms \| 60% \|/);
+    assert.doesNotMatch(report, /Not partitioned/);
+    const timeSection = report.slice(report.indexOf('## Where the time goes'), report.indexOf('## Machine'));
+    const shares = [...timeSection.matchAll(/\| (\d+)% \|/g)].map((m) => Number(m[1]));
+    assert.ok(shares.length > 10);
+    assert.ok(shares.every((x) => x <= 100), `shares of wall: ${shares.join(', ')}`);
+
+    // a worker that ignores `partitions` (no child workflow) is called out
+    const unsplit = renderReport({ ...results, runs: results.runs.map((r) => (r.scenario === 'full' ? { ...r, history: single } : r)) });
+    assert.match(unsplit, /\*\*Not partitioned:\*\* 1 full load\(s\) asked for partitions but started no child workflow/);
   });
 });
