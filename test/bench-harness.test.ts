@@ -11,13 +11,17 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 // CommonJS: its named exports are not visible to ESM, the default export is the module
 import proto from '@temporalio/proto';
-import { collectHistory, unionMs, type HistoryEvent } from '../bench/history.js';
+import { collectHistory, runHistory, unionMs, type HistoryEvent } from '../bench/history.js';
 import { loadPeers } from '../bench/peers/peers.js';
 import { renderReport, type BenchResults, type RunRecord } from '../bench/report.js';
 import { SOURCE_COLUMNS, contentHash, createSourceTable, ferryStateTables, sourceHash } from '../bench/tables.js';
 import { ChildFailed, canMeasureChildRss, runTimed } from '../bench/timed-child.js';
+import { definePipeline } from '../src/config/define-pipeline.js';
+import { pipelineWorkflowId } from '../src/workflows/ids.js';
+import { createCustomerTables, customerStream, seedCustomers } from './support/customers.js';
 import { createTestDatabase, type TestDatabase } from './support/database.js';
-import { repoRoot } from './support/harness.js';
+import { createHarness, repoRoot, type Harness } from './support/harness.js';
+import { startPipeline } from './support/scheduling.js';
 
 describe('bench harness', () => {
   let db: TestDatabase;
@@ -292,5 +296,76 @@ describe('bench history: continue-as-new chains and child workflows', () => {
     // a worker that ignores `partitions` (no child workflow) is called out
     const unsplit = renderReport({ ...results, runs: results.runs.map((r) => (r.scenario === 'full' ? { ...r, history: single } : r)) });
     assert.match(unsplit, /\*\*Not partitioned:\*\* 1 full load\(s\) asked for partitions but started no child workflow/);
+  });
+});
+
+describe('bench history on a real server: a workflow with children that continue as new', () => {
+  // A pipeline step with two streams starts both as child workflows at once: the same
+  // shape as a partitioned first load (concurrent children, each with its own
+  // continue-as-new chain), from a workflow that exists today.
+  let h: Harness;
+  const names: string[] = [];
+  const pipeline = { name: '', steps: [] as { name: string; streams: string[] }[] };
+
+  before(async () => {
+    h = await createHarness('bench_history');
+    const streams = [];
+    for (const key of ['a', 'b']) {
+      const tables = await createCustomerTables(h.db.pool, `_${key}`);
+      await seedCustomers(h.db.pool, tables.source, 25);
+      const name = h.name(`benchhist.${key}`);
+      names.push(name);
+      // 5 batches of 5, continue-as-new every 2: 3 executions or more per child
+      streams.push(customerStream(name, h.db.url, tables, { batchSize: 5, continueAsNewEvery: 2 }));
+    }
+    pipeline.name = h.name('benchhist');
+    pipeline.steps = [{ name: 'both at once', streams: [...names] }];
+    await h.startWorker(streams, [definePipeline(pipeline)]);
+  });
+  after(() => h.close());
+
+  it("counts every child's chain: executions and events as the server lists them", async () => {
+    const handle = await startPipeline(h, pipeline.name);
+    const summary = await handle.result();
+    assert.equal(summary.status, 'succeeded', summary.message);
+    const history = await runHistory(h.client, pipelineWorkflowId(pipeline.name), handle.firstExecutionRunId);
+
+    assert.equal(history.childWorkflows, 2);
+    assert.deepEqual(
+      history.chains?.map((c) => [c.workflowId, c.type, c.depth]).sort(),
+      [[pipelineWorkflowId(pipeline.name), 'runPipeline', 0], ...names.map((n) => [n, 'syncStream', 1])].sort(),
+    );
+    // independently of the walk: every execution under each id, from the visibility store
+    // (which may lag a moment behind the workflows' completion)
+    const listed = async (workflowId: string) => {
+      const found: string[] = [];
+      for await (const w of h.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) if (w.status.name !== 'RUNNING') found.push(w.runId);
+      return found;
+    };
+    let total = 0;
+    let events = 0;
+    for (const chain of history.chains ?? []) {
+      let runIds = await listed(chain.workflowId);
+      for (let i = 0; i < 50 && runIds.length < chain.executions; i += 1) {
+        await new Promise((r) => setTimeout(r, 200));
+        runIds = await listed(chain.workflowId);
+      }
+      assert.equal(runIds.length, chain.executions, `${chain.workflowId}: executions listed vs walked`);
+      if (chain.type === 'syncStream') assert.ok(chain.executions >= 3, `${chain.workflowId} continued as new (${chain.executions} executions)`);
+      let chainEvents = 0;
+      for (const runId of runIds) chainEvents += (await h.client.workflow.getHandle(chain.workflowId, runId).fetchHistory()).events?.length ?? 0;
+      assert.equal(chainEvents, chain.events, `${chain.workflowId}: events`);
+      total += runIds.length;
+      events += chainEvents;
+    }
+    assert.equal(history.executions, total);
+    assert.equal(history.events, events);
+    assert.ok(history.maxEventsPerExecution < history.events);
+
+    // the children's activities are in it: 25 rows each in batches of 5
+    assert.ok((history.activities.upsertBatch?.count ?? 0) >= 10, `upsertBatch calls: ${history.activities.upsertBatch?.count}`);
+    assert.ok((history.activities.prepareBatch?.count ?? 0) >= 10, `prepareBatch calls: ${history.activities.prepareBatch?.count}`);
+    for (const t of Object.values(history.activities)) assert.ok((t.busyMs ?? Infinity) <= t.runMs + 1e-6);
+    assert.ok((history.busyMs ?? Infinity) <= history.spanMs);
   });
 });
