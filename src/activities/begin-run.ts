@@ -1,3 +1,4 @@
+import { MAX_PARTITIONS, partitionSetting, type StreamPlan } from '../config/define-stream.js';
 import { ConfigurationError } from '../core/errors.js';
 import { getCheckpoint } from '../state/checkpoints.js';
 import { closeAbandonedRuns, insertRun } from '../state/runs.js';
@@ -6,6 +7,7 @@ import type { ActivityDeps } from './deps.js';
 import { callConnector } from './connector-call.js';
 import { heartbeating } from './heartbeat.js';
 import { beginLinkedRun } from '../links/begin-linked-run.js';
+import { linkedPairOf } from '../links/pair-links.js';
 
 /**
  * Opens the run row, checks the stream against the real systems, and says
@@ -26,7 +28,18 @@ export function beginRun({ db, streams, searchAttributes }: ActivityDeps) {
       await callConnector(() => stream.target.check());
       await beginLinkedRun(db, streams, stream); // links/: a linked pair's old bindings become links
       const checkpoint = mode === 'incremental' ? await getCheckpoint(db, stream.name) : undefined;
-      const plan = input.batchSize ? { ...stream.plan, batchSize: input.batchSize } : stream.plan;
-      return { plan, mode, cursor: checkpoint?.cursor ?? null, pair: stream.pair?.name, searchAttributes: searchAttributes ?? false };
+      const plan: StreamPlan = { ...stream.plan, ...(input.batchSize ? { batchSize: input.batchSize } : {}) };
+      const cursor = checkpoint?.cursor ?? null;
+      // A first load (no checkpoint, or a complete pass) may be split into key ranges loaded at once;
+      // not a linked pair's stream, whose writes read and update the entity links one batch at a time.
+      if (input.partitions !== undefined && !(Number.isInteger(input.partitions) && input.partitions >= 1 && input.partitions <= MAX_PARTITIONS)) {
+        throw new ConfigurationError(`stream "${stream.name}": partitions ${input.partitions} is not a whole number from 1 to ${MAX_PARTITIONS}`);
+      }
+      const setting = input.partitions !== undefined ? partitionSetting(input.partitions) : plan.partitions;
+      const count = setting?.count ?? 1;
+      const split = cursor === null && count > 1 && !linkedPairOf(streams, stream) ? stream.source.partition : undefined;
+      const partitions = split ? ((await callConnector(() => split.call(stream.source, stream.shape, count, plan.batchSize))) ?? undefined) : undefined;
+      if (partitions && setting) plan.partitions = setting;
+      return { plan, mode, cursor, pair: stream.pair?.name, searchAttributes: searchAttributes ?? false, ...(partitions ? { partitions } : {}) };
     });
 }

@@ -26,9 +26,13 @@ export interface FetchedPage {
 }
 
 /** Reads one page after the cursor (the first step of prepareBatch), keyed and versioned, the last row of a key kept. */
-export async function fetchPage(stream: ResolvedStream, input: { cursor: Cursor | null; limit: number; mode: RunMode; rewind: boolean }): Promise<FetchedPage> {
+export async function fetchPage(
+  stream: ResolvedStream,
+  input: { cursor: Cursor | null; limit: number; mode: RunMode; rewind: boolean; range?: Cursor | undefined },
+): Promise<FetchedPage> {
+  const { range } = input;
   const page = await callConnector(() =>
-    stream.source.fetch({ shape: stream.shape, after: input.cursor, limit: input.limit, mode: input.mode, rewind: input.rewind }),
+    stream.source.fetch({ shape: stream.shape, after: input.cursor, limit: input.limit, mode: input.mode, rewind: input.rewind, ...(range !== undefined ? { range } : {}) }),
   );
   const records = lastPerKey(
     page.rows.map((row) => ({

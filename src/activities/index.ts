@@ -1,4 +1,5 @@
 import { beginRun } from './begin-run.js';
+import { commitCheckpoint } from './commit-checkpoint.js';
 import type { ActivityDeps } from './deps.js';
 import { checkDeleteGuard, markAwaitingApproval } from './delete-guard.js';
 import { dryRunStream } from './dry-run.js';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     beginRun: beginRun(deps),
     prepareBatch: prepareBatch(deps),
     upsertBatch: releasing(deps.held, upsertBatch(deps)),
+    commitCheckpoint: commitCheckpoint(deps),
     mirrorDelete: mirrorDelete(deps),
     checkDeleteGuard: checkDeleteGuard(deps),
     markAwaitingApproval: markAwaitingApproval(deps),

@@ -53,6 +53,13 @@ export interface StreamOptions<S extends z.ZodType> {
   key: string | readonly string[];
   /** default 500 */
   batchSize?: number;
+  /**
+   * Split a first load (no checkpoint yet, or a complete pass) into this many key ranges, each
+   * loaded by its own child workflow, `atOnce` of them at a time (default: up to 4) spread over the
+   * workers (docs/data-path.md). Needs a source that can split (postgresSource, single-column key).
+   * Default 1: no split.
+   */
+  partitions?: number | { count: number; atOnce?: number };
   /** default 'none' */
   deletes?: DeletePolicy;
   /**
@@ -111,6 +118,8 @@ export interface StreamPlan {
   /** the source is incremental and the stream is not a 'replace' stream: runs start from the checkpoint */
   incremental: boolean;
   batchSize: number;
+  /** first loads split into `count` key ranges (1: none), `atOnce` loaded at a time; absent in plans of runs begun before partitions existed */
+  partitions?: PartitionSetting;
   deletes: {
     mode: 'none' | 'mirror' | 'replace';
     maxDeleteFraction: number;
@@ -123,6 +132,26 @@ export interface StreamPlan {
 }
 
 const STREAM_BRAND = Symbol.for('ferry.stream');
+
+export interface PartitionSetting {
+  count: number;
+  atOnce: number;
+}
+
+/** Most key ranges one first load is split into. */
+export const MAX_PARTITIONS = 64;
+/**
+ * Partitions loaded at a time unless the stream says otherwise: each holds up
+ * to two batches in a worker's memory, and a worker holds 8 (FERRY_HELD_BATCHES).
+ */
+export const DEFAULT_PARTITIONS_AT_ONCE = 4;
+
+/** The setting of a stream or a run (`ferry run --partitions N`): at most 4 at once unless `atOnce` says so. */
+export function partitionSetting(value: number | { count: number; atOnce?: number | undefined }): PartitionSetting {
+  const count = typeof value === 'number' ? value : value.count;
+  const atOnce = typeof value === 'number' ? undefined : value.atOnce;
+  return { count, atOnce: Math.min(count, atOnce ?? DEFAULT_PARTITIONS_AT_ONCE) };
+}
 
 export interface StreamDefinition {
   readonly [STREAM_BRAND]: true;
@@ -157,6 +186,12 @@ const streamOptionsSchema = z.object({
   target: hasMethods('check', 'upsert', 'close'),
   key: z.union([fieldPath, z.array(fieldPath).min(1)]),
   batchSize: z.number().int().min(1).max(100_000).default(500),
+  partitions: z
+    .union([
+      z.number().int().min(1).max(MAX_PARTITIONS),
+      z.object({ count: z.number().int().min(1).max(MAX_PARTITIONS), atOnce: z.number().int().min(1).max(MAX_PARTITIONS).optional() }).strict(),
+    ])
+    .default(1),
   deletes: z
     .union([
       z.enum(['none', 'mirror', 'replace']),
@@ -247,6 +282,7 @@ export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): St
       stream: name,
       incremental: source.capabilities.incremental && deletes.mode !== 'replace',
       batchSize: o.batchSize,
+      partitions: partitionSetting(o.partitions),
       deletes,
       retry: o.retry,
       continueAsNewEvery: o.continueAsNewEvery,

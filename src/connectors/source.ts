@@ -34,6 +34,23 @@ export interface FetchRequest {
   mode: RunMode;
   /** first page of an incremental run: apply the source's look-back window to `after` */
   rewind: boolean;
+  /**
+   * Read only this key range, one of those `partition` returned, paged by key
+   * (`after` is then a position inside the range, never a checkpoint).
+   */
+  range?: Cursor;
+}
+
+/** A first load split into key ranges that can be read at once, independently (Source.partition). */
+export interface PartitionPlan {
+  /** the ranges, the source's own JSON: disjoint, and together every record (FetchRequest.range) */
+  ranges: Cursor[];
+  /**
+   * Where incremental runs continue once every range is loaded: the source's
+   * position as of the split (read before any range), null for a source
+   * without a cursor. Records changed during the load come after it.
+   */
+  checkpoint: Cursor | null;
 }
 
 export interface SourcePage {
@@ -88,6 +105,13 @@ export interface Source {
    * to see whether that side changed too (a conflict).
    */
   read?(shape: SourceShape, keys: readonly (readonly string[])[]): Promise<RawRow[]>;
+  /**
+   * Optional: splits a complete pass into at most `count` key ranges of about
+   * equal size (fewer for a small table: none smaller than `minRowsEach`, the
+   * batch size); null when this source or stream
+   * cannot be split (then the load runs as one).
+   */
+  partition?(shape: SourceShape, count: number, minRowsEach: number): Promise<PartitionPlan | null>;
   /** Optional: sets columns of source rows after they were exported (a stream's `writeBack`), one statement per call. */
   writeBack?(shape: SourceShape, spec: WriteBackSpec, rows: readonly WriteBackRow[]): Promise<void>;
   close(): Promise<void>;

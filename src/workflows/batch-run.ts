@@ -41,13 +41,27 @@ export interface Ending {
   message?: string | undefined;
 }
 
-export interface BatchRunSpec<S extends RunTotals, P extends HeldBatchRef, Pos> {
+/** How a run ends, whatever reads its batches: the batch loop, or the partitions of a first load. */
+export interface RunEnds<S extends RunTotals> {
   plan: StreamPlan;
   runId: string;
   /** 'stream "x"', 'replay of stream "x"': in error and cancel messages */
   what: string;
   /** the failure type of a failed run */
   failureType: string;
+  /** false for a partition of a first load: its parent closes the run row and tags the run */
+  ownsRun?: boolean;
+  /** after the last batch: mirror-delete, the replay's tally… */
+  complete(state: S): Promise<{ state: S; ending: Ending; extra?: Partial<RunSummary> }>;
+  /** the run row's closing line in the workflow's current details */
+  closing(status: RunSummary['status'], state: S, message: string | undefined): string;
+  /** tags the finished run for search */
+  tag(status: RunSummary['status'], state: S, error: string | undefined, message: string | undefined): void;
+  summary(status: RunSummary['status'], state: S): RunSummary;
+  cancelled: { betweenBatches: string; otherwise: string };
+}
+
+export interface BatchRunSpec<S extends RunTotals, P extends HeldBatchRef, Pos> extends RunEnds<S> {
   /** prepare the next batch while one is written (prepare must then have no effect outside memory) */
   prepareAhead: boolean;
   /** where batch `batchNo` starts, for a run at `state` */
@@ -61,14 +75,6 @@ export interface BatchRunSpec<S extends RunTotals, P extends HeldBatchRef, Pos> 
   advance(state: S, batch: P): S;
   /** the workflow's current details after each batch */
   progress(state: S): string;
-  /** after the last batch: mirror-delete, the replay's tally… */
-  complete(state: S): Promise<{ state: S; ending: Ending; extra?: Partial<RunSummary> }>;
-  /** the run row's closing line in the workflow's current details */
-  closing(status: RunSummary['status'], state: S, message: string | undefined): string;
-  /** tags the finished run for search */
-  tag(status: RunSummary['status'], state: S, error: string | undefined, message: string | undefined): void;
-  summary(status: RunSummary['status'], state: S): RunSummary;
-  cancelled: { betweenBatches: string; otherwise: string };
 }
 
 /** The run's state and phase as the progress query shows them. */
@@ -93,26 +99,71 @@ const MAX_REFETCHES = 5;
  * as new (returns the state and the batch prepared ahead, once every handler
  * has finished).
  */
+/** Closes the run: its row (unless a partition's), the workflow's details and search attributes. */
+type Finish = (status: RunSummary['status'], message?: string, error?: string, extra?: Partial<RunSummary>) => Promise<RunSummary>;
+
+/**
+ * Runs `read` (which reads and writes every batch, and returns 'read' when the
+ * source is done or the state to continue as new with), then completes and
+ * closes the run; a cancel or failure closes it too (the run row says how)
+ * and is thrown on, a failure as non-retryable.
+ */
+export async function endingRun<S extends RunTotals, C>(
+  spec: RunEnds<S>,
+  view: BatchRunView<S>,
+  read: (finish: Finish) => Promise<C | 'read'>,
+): Promise<RunSummary | C> {
+  const { plan, runId } = spec;
+  const acts = activitiesFor(plan);
+  const ownsRun = spec.ownsRun ?? true;
+
+  let finished = false;
+  const finish: Finish = async (status, message, error, extra) => {
+    finished = true;
+    view.phase = 'finishing';
+    const { state } = view;
+    // The run row must be written even while the workflow is being cancelled.
+    if (ownsRun) await CancellationScope.nonCancellable(() => acts.finishRun({ runId, status, counts: state.counts, batches: state.batches, message, error }));
+    view.phase = 'done';
+    setCurrentDetails(spec.closing(status, state, message));
+    if (ownsRun) spec.tag(status, state, error, message);
+    return { ...spec.summary(status, state), ...(message ? { message } : {}), ...extra };
+  };
+
+  try {
+    const outcome = await read(finish);
+    if (outcome !== 'read') return outcome;
+    const { state, ending, extra } = await spec.complete(view.state);
+    view.state = state;
+    return await finish(ending.status, ending.message, undefined, extra);
+  } catch (err) {
+    if (isCancellation(err)) {
+      if (finished) throw err;
+      await finish('cancelled', spec.cancelled.otherwise);
+      throw err;
+    }
+    const error = describeError(err);
+    await finish('failed', undefined, error);
+    // A plain Error would only retry the workflow task forever; fail the run instead.
+    throw ApplicationFailure.nonRetryable(`${spec.what} failed: ${error}`, spec.failureType);
+  }
+}
+
 export async function runBatches<S extends RunTotals, P extends HeldBatchRef, Pos>(
   spec: BatchRunSpec<S, P, Pos>,
   view: BatchRunView<S>,
   carried: P | undefined,
 ): Promise<RunSummary | ContinueWith<S, P>> {
-  const { plan, runId } = spec;
-  const acts = activitiesFor(plan);
+  return endingRun(spec, view, (finish) => readBatches(spec, view, carried, finish));
+}
 
-  let finished = false;
-  const finish = async (status: RunSummary['status'], message?: string, error?: string, extra?: Partial<RunSummary>): Promise<RunSummary> => {
-    finished = true;
-    view.phase = 'finishing';
-    const { state } = view;
-    // The run row must be written even while the workflow is being cancelled.
-    await CancellationScope.nonCancellable(() => acts.finishRun({ runId, status, counts: state.counts, batches: state.batches, message, error }));
-    view.phase = 'done';
-    setCurrentDetails(spec.closing(status, state, message));
-    spec.tag(status, state, error, message);
-    return { ...spec.summary(status, state), ...(message ? { message } : {}), ...extra };
-  };
+async function readBatches<S extends RunTotals, P extends HeldBatchRef, Pos>(
+  spec: BatchRunSpec<S, P, Pos>,
+  view: BatchRunView<S>,
+  carried: P | undefined,
+  finish: Finish,
+): Promise<ContinueWith<S, P> | 'read'> {
+  const { plan } = spec;
 
   /** Prepares a batch; its failure is seen when it is awaited, never as an unhandled rejection. */
   const prepare = (batchNo: number, from: Pos, lost?: LostBatch): Promise<P | AlreadyCommitted> => {
@@ -201,20 +252,10 @@ export async function runBatches<S extends RunTotals, P extends HeldBatchRef, Po
         ahead = following ? Promise.resolve(following) : undefined;
       }
     }
-    const { state, ending, extra } = await spec.complete(view.state);
-    view.state = state;
-    return await finish(ending.status, ending.message, undefined, extra);
+    return 'read';
   } catch (err) {
     await settleAhead();
-    if (isCancellation(err)) {
-      if (finished) throw err;
-      await finish('cancelled', spec.cancelled.otherwise);
-      throw err;
-    }
-    const error = describeError(err);
-    await finish('failed', undefined, error);
-    // A plain Error would only retry the workflow task forever; fail the run instead.
-    throw ApplicationFailure.nonRetryable(`${spec.what} failed: ${error}`, spec.failureType);
+    throw err;
   }
 }
 

@@ -122,6 +122,8 @@ export interface BeginRunInput {
   workflowRunId?: string;
   full: boolean;
   batchSize?: number | undefined;
+  /** overrides the stream's `partitions` (SyncStreamInput.partitions) */
+  partitions?: number | undefined;
   startedAt: string;
 }
 
@@ -133,6 +135,49 @@ export interface BeginRunOutput {
   pair?: string | undefined;
   /** the worker found ferry's search attributes registered: the run may be tagged */
   searchAttributes?: boolean;
+  /** a first load split into key ranges, each loaded by a loadPartition child workflow */
+  partitions?: LoadPartitions;
+}
+
+/** The key ranges of a first load, and the checkpoint to commit once all are loaded (Source.partition). */
+export interface LoadPartitions {
+  ranges: Cursor[];
+  checkpoint: Cursor | null;
+}
+
+/** One key range of a first load, loaded by its own child workflow into the parent's run. */
+export interface LoadPartitionInput {
+  runId: string;
+  plan: StreamPlan;
+  mode: RunMode;
+  /** 0-based, of `of` */
+  partition: number;
+  of: number;
+  range: Cursor;
+  /** set by continue-as-new only */
+  carried?: PartitionState;
+}
+
+/** What a partition has done so far: its position in its range and its totals. */
+export interface PartitionState {
+  cursor: Cursor | null;
+  batches: number;
+  records: number;
+  counts: RunCounts;
+  prepared?: PreparedBatch;
+}
+
+/** What a finished partition adds to its run. */
+export interface PartitionResult {
+  batches: number;
+  records: number;
+  counts: RunCounts;
+}
+
+export interface CommitCheckpointInput {
+  stream: string;
+  runId: string;
+  checkpoint: Cursor;
 }
 
 export interface PrepareBatchInput {
@@ -143,6 +188,8 @@ export interface PrepareBatchInput {
   cursor: Cursor | null;
   rewind: boolean;
   limit: number;
+  /** a partition's key range (FetchRequest.range): `cursor` is then a position inside it */
+  range?: Cursor;
   /** set when this batch was prepared before and lost with its worker */
   lost?: LostBatch;
 }

@@ -1,7 +1,8 @@
 import { continueAsNew, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import { addCounts, formatCounts, zeroCounts, type Cursor } from '../core/types.js';
-import { isSummary, runBatches, type BatchRunView } from './batch-run.js';
-import type { CarriedState, PreparedBatch, RunSummary, SyncStreamInput } from './contracts.js';
+import { isSummary, runBatches, type BatchRunSpec, type BatchRunView } from './batch-run.js';
+import type { CarriedState, LoadPartitions, PreparedBatch, RunSummary, SyncStreamInput } from './contracts.js';
+import { loadPartitions } from './partitioned-load.js';
 import { mirrorDeleteStep } from './delete-approval.js';
 import { progressQuery } from './definitions.js';
 import { activitiesFor, beginOrClose, preparingActivities, startupActivities } from './run-activities.js';
@@ -20,6 +21,7 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
   const info = workflowInfo();
   let initial: CarriedState;
   let carried: PreparedBatch | undefined;
+  let partitions: LoadPartitions | undefined;
   if (input.carried) {
     const { prepared, ...rest } = input.carried;
     initial = rest;
@@ -29,8 +31,18 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
     const runId = uuid4();
     const startedAt = new Date().toISOString();
     const begun = await beginOrClose(runId, `stream "${input.stream}"`, 'StreamRunFailed', { stream: input.stream, mode: input.full ? 'full' : 'incremental' }, () =>
-      startupActivities.beginRun({ stream: input.stream, runId, workflowId: info.workflowId, workflowRunId: info.firstExecutionRunId, full: input.full ?? false, batchSize: input.batchSize, startedAt }),
+      startupActivities.beginRun({
+        stream: input.stream,
+        runId,
+        workflowId: info.workflowId,
+        workflowRunId: info.firstExecutionRunId,
+        full: input.full ?? false,
+        batchSize: input.batchSize,
+        ...(input.partitions !== undefined ? { partitions: input.partitions } : {}),
+        startedAt,
+      }),
     );
+    partitions = begun.partitions;
     initial = { runId, plan: begun.plan, mode: begun.mode, cursor: begun.cursor, batches: 0, records: 0, counts: zeroCounts(), startedAt, searchAttributes: begun.searchAttributes ?? false, pair: begun.pair };
   }
   const tagged = initial.searchAttributes ?? false;
@@ -45,8 +57,7 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
     return { runId, stream: plan.stream, mode, phase: view.phase, batches: state.batches, records: state.records, counts: state.counts, cursor: state.cursor, startedAt: state.startedAt };
   });
 
-  const outcome = await runBatches<CarriedState, PreparedBatch, Cursor | null>(
-    {
+  const spec: BatchRunSpec<CarriedState, PreparedBatch, Cursor | null> = {
       plan,
       runId,
       what: `stream "${plan.stream}"`,
@@ -74,10 +85,10 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
         betweenBatches: 'cancelled between batches; the checkpoint is at the last committed batch',
         otherwise: 'cancelled; the checkpoint is at the last committed batch',
       },
-    },
-    view,
-    carried,
-  );
+  };
+  // A first load split into key ranges (beginRun chose it): child workflows load them (partitioned-load.ts).
+  if (partitions) return loadPartitions(spec, view, partitions);
+  const outcome = await runBatches(spec, view, carried);
   if (isSummary(outcome)) return outcome;
   return continueAsNew<typeof syncStream>({ stream: input.stream, carried: outcome.prepared ? { ...outcome.state, prepared: outcome.prepared } : outcome.state });
 }

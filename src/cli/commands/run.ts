@@ -2,7 +2,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startOrRefuse } from '../start-workflow.js';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import type { ResolvedStream } from '../../config/define-stream.js';
+import { MAX_PARTITIONS, type ResolvedStream } from '../../config/define-stream.js';
 import { streamsToRun } from '../../config/pairs.js';
 import { StreamAlreadyRunningError } from '../../core/errors.js';
 import { formatCounts } from '../../core/types.js';
@@ -23,6 +23,7 @@ const optionsSchema = z
     full: z.boolean().default(false),
     batchSize: recordsPerBatch.optional(),
     chunkSize: recordsPerBatch.optional(),
+    partitions: z.coerce.number().int().min(1).max(MAX_PARTITIONS).optional(),
     direction: z.enum(['import', 'export', 'both']).optional(),
     wait: z.boolean().default(false),
     dryRun: z.boolean().default(false),
@@ -48,7 +49,7 @@ function worse(a: ExitCodeValue, b: ExitCodeValue): ExitCodeValue {
 
 async function startRun(client: Client, taskQueue: string, stream: string, options: RunOptions): Promise<WorkflowHandle<typeof syncStream> & { firstExecutionRunId: string }> {
   const batchSize = options.batchSize ?? options.chunkSize;
-  const input: SyncStreamInput = { stream, full: options.full, ...(batchSize ? { batchSize } : {}) };
+  const input: SyncStreamInput = { stream, full: options.full, ...(batchSize ? { batchSize } : {}), ...(options.partitions ? { partitions: options.partitions } : {}) };
   const started = await startOrRefuse<typeof syncStream>(client, 'syncStream', { workflowId: streamWorkflowId(stream), taskQueue, args: [input] });
   if ('refused' in started) throw new CliExit(ExitCode.alreadyRunning, new StreamAlreadyRunningError(stream, started.refused.runningRunId).message);
   return started.handle;
@@ -88,6 +89,7 @@ export function runCommand(ctx: CliContext): Command {
     .option('--full', 'a complete pass from the start, ignoring the checkpoint (enables mirror-delete)')
     .option('--batch-size <n>', 'records per batch for this run')
     .option('--chunk-size <n>', 'the same as --batch-size')
+    .option('--partitions <n>', "a first load (no checkpoint yet, or --full) split into n key ranges loaded at once (up to 4 at a time); overrides the stream's partitions")
     .addOption(new Option('--direction <direction>', 'for a stream pair: import, export, or both (import, then export; implies --wait)').choices(['import', 'export', 'both']))
     .option('--wait', 'wait for the run to end, showing progress; Ctrl-C offers to cancel the run or detach from it')
     .option('--dry-run', 'read the source and report what a run would create, update, skip, fail and delete (with sample keys); writes nothing')

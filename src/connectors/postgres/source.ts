@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import { ConfigurationError } from '../../core/errors.js';
 import type { Cursor, RawRow } from '../../core/types.js';
-import type { FetchRequest, Source, SourceCapabilities, SourcePage, SourceShape } from '../source.js';
+import type { FetchRequest, PartitionPlan, Source, SourceCapabilities, SourcePage, SourceShape } from '../source.js';
 import { requireColumns, tableColumns } from './catalog.js';
 import { isKeysetCursor, lagOfKeysetCursor } from '../keyset-cursor.js';
 import { asConfigurationError } from './errors.js';
 import { quoteIdent, quoteTable } from './identifiers.js';
 import { acquirePool, releasePool } from './pool.js';
+import { isKeyRange, splitByKey } from './partitions.js';
 import { checkWhere, readByKeys, writeBackRows } from './source-links.js';
 import type { WriteBackSpec } from '../../links/options.js';
 import type { WriteBackRow } from '../source.js';
@@ -148,10 +149,44 @@ class PostgresSource implements Source {
     await writeBackRows(this.pool, this.table, await this.types(), shape.key, spec, rows);
   }
 
+  /**
+   * Key ranges of about equal size (partitions.ts) for a single-column key,
+   * and the checkpoint as of now: the last row in cursor order, read before
+   * any range is, so a row changed during the load comes after it.
+   */
+  async partition(shape: SourceShape, count: number, minRowsEach: number): Promise<PartitionPlan | null> {
+    const [keyColumn, ...more] = shape.key;
+    if (keyColumn === undefined || more.length > 0) return null;
+    const key = quoteIdent(keyColumn, 'source key column');
+    const where = this.options.where ?? '';
+    const cursorColumn = this.options.cursor?.column;
+    let checkpoint: Cursor | null = null;
+    try {
+      if (cursorColumn) {
+        const order = [cursorColumn, keyColumn].map((c) => `${quoteIdent(c, 'column')} desc`).join(', ');
+        const { rows } = await this.pool.query<RawRow>(
+          `select ${quoteIdent(cursorColumn, 'cursor column')}, ${key} from ${this.table} ${where ? `where (${where})` : ''} order by ${order} limit 1`,
+        );
+        const last = rows[0];
+        if (!last) return null;
+        checkpoint = { value: textOf(last[cursorColumn]), key: [textOf(last[keyColumn])] };
+      }
+      const ranges = await splitByKey({ pool: this.pool, table: this.table, key, where, count, minRowsEach });
+      return ranges ? { ranges: ranges.map((r) => ({ ...r })), checkpoint } : null;
+    } catch (err) {
+      throw asConfigurationError(err, `stream "${shape.stream}": splitting ${this.table} into key ranges`);
+    }
+  }
+
   async fetch(request: FetchRequest): Promise<SourcePage> {
     const { shape, limit } = request;
     const types = await this.types();
-    const cursorColumn = this.options.cursor?.column;
+    const range = request.range;
+    if (range !== undefined && !(isKeyRange(range) && shape.key.length === 1)) {
+      throw new ConfigurationError(`stream "${shape.stream}": key range ${JSON.stringify(range)} was not made by this postgres source`, 'run the stream again: its first load is split anew');
+    }
+    // A key range is read in key order: its position is a key, not a checkpoint.
+    const cursorColumn = range ? undefined : this.options.cursor?.column;
     const lookBack = this.options.lookBack;
     const orderColumns = cursorColumn ? [cursorColumn, ...shape.key] : [...shape.key];
     const typed = (column: string, param: number) => `$${param}::${types.get(column) ?? 'text'}`;
@@ -177,7 +212,19 @@ class PostgresSource implements Source {
         throw new ConfigurationError(`stream "${shape.stream}": checkpoint does not match the key/cursor columns`, `reset it: ferry reset ${shape.stream}`);
       }
       params.push(...values);
-      where = and(`(${order}) > (${orderColumns.map((c, i) => typed(c, i + 1)).join(', ')})`);
+      where = and(`(${order}) > (${orderColumns.map((c, i) => typed(c, i + params.length - values.length + 1)).join(', ')})`);
+    }
+    if (range) {
+      const key = shape.key[0] as string;
+      const column = quoteIdent(key, 'key column');
+      if (range.after !== null) {
+        params.push(range.after);
+        where = and(`${column} > ${typed(key, params.length)}`);
+      }
+      if (range.upTo !== null) {
+        params.push(range.upTo);
+        where = and(`${column} <= ${typed(key, params.length)}`);
+      }
     }
     params.push(limit);
     const text = `select ${select} from ${this.table} ${where} order by ${order} limit $${params.length}`;
