@@ -156,7 +156,7 @@ function sideBySide(results: BenchResults): string[] {
   out.push(...lines.map((l) => l.cells));
   if (full.length) {
     const peak = median([...full, ...inc, ...pick(results, 'no-change')].map((r) => r.peakRss));
-    out.push(row(`**ferry** (\`ferry run\`, batch ${n(s.batchSize)}, full load ${partitionsLabel(askedPartitions(full))})`, full, `${fmtMs(wall(inc))} end to end`, peak));
+    out.push(row(`**ferry** (\`ferry run\`, batch ${n(s.batchSize)}, full load ${partitionsOf(full)})`, full, `${fmtMs(wall(inc))} end to end`, peak));
   }
   out.push(...notRun);
   return [
@@ -164,7 +164,7 @@ function sideBySide(results: BenchResults): string[] {
   ];
 }
 
-const ACTIVITY_ORDER = ['beginRun', 'prepareBatch', 'fetchBatch', 'validateBatch', 'mapBatch', 'upsertBatch', 'mirrorDelete', 'finishRun'];
+const ACTIVITY_ORDER = ['beginRun', 'prepareBatch', 'fetchBatch', 'validateBatch', 'mapBatch', 'upsertBatch', 'commitCheckpoint', 'mirrorDelete', 'finishRun'];
 /** known activities in the order a run calls them, others after them by name */
 const activityRank = (t: string) => (ACTIVITY_ORDER.includes(t) ? ACTIVITY_ORDER.indexOf(t) : ACTIVITY_ORDER.length);
 
@@ -227,6 +227,18 @@ const partitionsLabel = (k: number) => `${k} partition${k === 1 ? '' : 's'}`;
 
 /** How many partitions the runs asked for (recorded per run; older results: none asked, 1). */
 const askedPartitions = (runs: readonly RunRecord[]) => median(runs.map((r) => r.partitions ?? 1));
+
+/**
+ * "4 partitions", or "4 partitions asked, 2 loaded" when the source split the
+ * load into fewer (a range smaller than a batch is not worth a child workflow).
+ * None started at all is called out below the results table instead.
+ */
+function partitionsOf(runs: readonly RunRecord[]): string {
+  const asked = askedPartitions(runs);
+  // the stream workflow's own children: a partition's children (none today) are not partitions
+  const started = median(runs.flatMap((r) => (r.history ? [r.history.chains ? r.history.chains.filter((c) => c.depth === 1).length : (r.history.childWorkflows ?? 0)] : [])));
+  return asked > 1 && Number.isFinite(started) && started > 0 && started !== asked ? `${partitionsLabel(asked)} asked, ${fmtInt(started)} loaded` : partitionsLabel(asked);
+}
 
 /** "1,234 (12 / 4 / 412)": events summed over every execution (executions / child workflows / the largest one execution) */
 function eventsCell(runs: readonly RunRecord[]): string {
@@ -320,8 +332,8 @@ export function renderReport(results: BenchResults, notes?: string): string {
       table(
         ['run', 'rows', 'wall (min–max)', 'rows/s', 'COPY rows/s', 'ferry ÷ COPY', 'worker peak RSS (min–max)', 'history events (executions / child workflows / largest execution)'],
         [
-          line(`**full load**, ${partitionsLabel(askedPartitions(full))} (no checkpoint)`, full, copyRate),
-          ...(unpartitioned.length ? [line(`full load, ${partitionsLabel(askedPartitions(unpartitioned))} (no checkpoint)`, unpartitioned, copyRate)] : []),
+          line(`**full load**, ${partitionsOf(full)} (no checkpoint)`, full, copyRate),
+          ...(unpartitioned.length ? [line(`full load, ${partitionsOf(unpartitioned)} (no checkpoint)`, unpartitioned, copyRate)] : []),
           line('COPY baseline: `COPY (select …) TO STDOUT \\| COPY dst FROM STDIN`', copyFull, undefined),
           line(`**incremental**, ${n(s.changed)} changed`, inc, copyIncRate),
           line(`COPY baseline: ${n(s.changed)} changed rows → temp table → INSERT … ON CONFLICT`, copyInc, undefined),
@@ -332,10 +344,14 @@ export function renderReport(results: BenchResults, notes?: string): string {
       ),
     );
     p();
-    // a worker whose syncStream does not know `partitions` ignores it: say so instead of implying a partitioned load
+    // a load asked for partitions may still run as one (too small to split, or an older worker): say so
     const unsplit = [...full, ...small, ...pick(results, 'workers-full')].filter((r) => (r.partitions ?? 1) > 1 && r.history && !r.history.childWorkflows);
     if (unsplit.length) {
-      p(`**Not partitioned:** ${unsplit.length} full load(s) asked for partitions but started no child workflow (the worker's \`syncStream\` ran them as one load), so the "${partitionsLabel(askedPartitions(full))}" rows measure an unpartitioned load.`);
+      p(
+        `**Not partitioned:** ${unsplit.length} full load(s) asked for partitions but started no child workflow, so they ran as one load ` +
+          `(${unsplit.map((r) => `${r.scenario} #${r.rep}${r.workers ? ` ×${r.workers} workers` : ''}`).join(', ')}): ` +
+          'a table of fewer rows than two batches is not split, and a worker from before partitioned first loads ignores the field.',
+      );
       p();
     }
 
@@ -363,7 +379,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
       table(
         ['aim', 'measured', 'met?'],
         [
-          [`full load (${partitionsLabel(askedPartitions(full))}) ≥ 0.6× the COPY pipe's rows/s`, `${fmtInt(median(full.map(rate)))} vs ${fmtInt(copyRate)} rows/s = ${fmtRatio(ratio)}`, yes(ratio >= 0.6)],
+          [`full load (${partitionsOf(full)}) ≥ 0.6× the COPY pipe's rows/s`, `${fmtInt(median(full.map(rate)))} vs ${fmtInt(copyRate)} rows/s = ${fmtRatio(ratio)}`, yes(ratio >= 0.6)],
           [`${n(s.changed)}-row incremental ≤ 0.5 s end to end`, `median ${fmtMs(incWall)} (min ${fmtMs(min(inc.map((r) => r.wallMs)))})`, yes(incWall <= 500)],
           ['no-change run ≤ 0.2 s', `median ${fmtMs(noneWall)}`, yes(noneWall <= 200)],
           [
@@ -453,9 +469,9 @@ export function renderReport(results: BenchResults, notes?: string): string {
       table(
         ['full load', 'batches', 'idle RSS', 'peak RSS (VmHWM)', 'peak, first 10% of run', 'peak, last 10% of run'],
         [
-          ...(small.length ? [memLine(`${n(s.smallRows)} rows, ${partitionsLabel(askedPartitions(small))}`, small)] : []),
-          ...(full.length ? [memLine(`${n(s.rows)} rows, ${partitionsLabel(askedPartitions(full))}`, full)] : []),
-          ...(unpartitioned.length ? [memLine(`${n(s.rows)} rows, ${partitionsLabel(askedPartitions(unpartitioned))}`, unpartitioned)] : []),
+          ...(small.length ? [memLine(`${n(s.smallRows)} rows, ${partitionsOf(small)}`, small)] : []),
+          ...(full.length ? [memLine(`${n(s.rows)} rows, ${partitionsOf(full)}`, full)] : []),
+          ...(unpartitioned.length ? [memLine(`${n(s.rows)} rows, ${partitionsOf(unpartitioned)}`, unpartitioned)] : []),
         ],
         new Set([1, 2, 3, 4, 5]),
       ),
@@ -560,8 +576,8 @@ export function renderReport(results: BenchResults, notes?: string): string {
     );
     p();
     for (const [label, runs] of [
-      [`Full load, ${n(s.rows)} rows, batch ${n(s.batchSize)}, ${partitionsLabel(askedPartitions(full))}`, full],
-      [`Full load, ${n(s.rows)} rows, batch ${n(s.batchSize)}, ${partitionsLabel(askedPartitions(unpartitioned))}`, unpartitioned],
+      [`Full load, ${n(s.rows)} rows, batch ${n(s.batchSize)}, ${partitionsOf(full)}`, full],
+      [`Full load, ${n(s.rows)} rows, batch ${n(s.batchSize)}, ${partitionsOf(unpartitioned)}`, unpartitioned],
       [`Incremental, ${n(s.changed)} changed`, inc],
       ['No-change run', none],
     ] as const) {
