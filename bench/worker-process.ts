@@ -1,4 +1,4 @@
-// A ferry worker as a child process (node --import tsx src/worker.ts), with its
+// A ferry worker as a child process (node dist/worker.js, as deployed; BENCH_WORKER_ENTRY=src/worker.ts for the source under tsx), with its
 // memory watched from /proc/<pid>/status: VmHWM is the kernel's peak RSS, reset
 // to the current RSS before each run by writing 5 to /proc/<pid>/clear_refs.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -46,7 +46,9 @@ export class WorkerProcess {
 
   static async start(options: WorkerProcessOptions): Promise<WorkerProcess> {
     const log = createWriteStream(options.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '--import', 'tsx', 'src/worker.ts'], {
+    // As deployed: the compiled worker (npm run build, done by scripts/bench.sh); BENCH_WORKER_ENTRY=src/worker.ts runs the source under tsx.
+    const entry = process.env.BENCH_WORKER_ENTRY ?? 'dist/worker.js';
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []), entry], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

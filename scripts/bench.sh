@@ -91,4 +91,7 @@ export TEMPORAL_ADDRESS="127.0.0.1:$PORT"
 export FERRY_WORKFLOW_BUNDLE="$PWD/$STATE/workflow-bundle.js"
 node_modules/.bin/tsx test/support/bundle.ts "$FERRY_WORKFLOW_BUNDLE" >"$STATE/bundle.log" 2>&1 || { cat "$STATE/bundle.log" >&2; die "bundling the workflow code failed"; }
 
+# The workers run the compiled worker, as deployed (bench/worker-process.ts; BENCH_WORKER_ENTRY=src/worker.ts for the source under tsx).
+npm run build >"$STATE/build.log" 2>&1 || { cat "$STATE/build.log" >&2; die "npm run build failed"; }
+
 node_modules/.bin/tsx bench/run.ts

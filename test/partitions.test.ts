@@ -121,10 +121,10 @@ describe('partitioned first loads', () => {
     assert.equal(rows.length, 1);
     assert.equal(rows[0].status, 'cancelled');
     assert.equal(await checkpointOf(h, cancelStream()), undefined, 'no checkpoint: the next run loads again');
-    for (const id of childIds(await handle.fetchHistory())) {
-      const child = await h.client.workflow.getHandle(id).describe();
-      assert.equal(child.status.name, 'CANCELLED', `${id} cancelled`);
-    }
+    // A range may have finished before the cancel arrived; the others stopped.
+    const states = await Promise.all(childIds(await handle.fetchHistory()).map(async (id) => (await h.client.workflow.getHandle(id).describe()).status.name));
+    assert.ok(states.includes('CANCELLED'), `ranges cancelled: ${states.join(', ')}`);
+    assert.ok(states.every((s) => s === 'CANCELLED' || s === 'COMPLETED'), `every range cancelled or done: ${states.join(', ')}`);
     // The next run loads again (split anew); what the cancelled one wrote is skipped, nothing is lost or doubled.
     const summary = await h.run({ stream: cancelStream() });
     assert.equal(summary.status, 'succeeded');

@@ -35,20 +35,21 @@ export async function mapRecords(stream: ResolvedStream, batchId: string, raw: R
       continue;
     }
     const { key, data } = valid;
-    const fail = (message: string, issues: readonly FieldIssue[]) => {
-      unmapped.push({ recordKey: serializeKey(key), stage: 'map', error: `${describeRecord(stream.name, key)}: ${message}`, issues, raw: record.data });
-      failedKeys.push(serializeKey(key));
-    };
+    const keyText = serializeKey(key);
+    let failure: { message: string; issues: readonly FieldIssue[] } | undefined;
     try {
       const projection = stream.map(data, { stream: stream.name, key });
-      if (!isProjection(projection)) {
-        fail('map returned no projection (expected { kind, fields })', []);
-        continue;
-      }
-      rows.push({ index, key, version: record.version, projection });
+      if (isProjection(projection)) rows.push({ index, key, keyText, version: record.version, projection });
+      else failure = { message: 'map returned no projection (expected { kind, fields })', issues: [] };
     } catch (err) {
-      if (err instanceof RecordError) fail(issuesText(err.issues) || err.message, err.issues);
-      else fail(`map threw ${err instanceof Error ? err.name : 'a value'}: ${errorMessage(err)}`, []);
+      failure =
+        err instanceof RecordError
+          ? { message: issuesText(err.issues) || err.message, issues: err.issues }
+          : { message: `map threw ${err instanceof Error ? err.name : 'a value'}: ${errorMessage(err)}`, issues: [] };
+    }
+    if (failure) {
+      unmapped.push({ recordKey: keyText, stage: 'map', error: `${describeRecord(stream.name, key)}: ${failure.message}`, issues: failure.issues, raw: record.data });
+      failedKeys.push(keyText);
     }
   }
   return { rows, failedKeys, letters: [...invalid, ...unmapped] };

@@ -12,6 +12,8 @@ export interface MappedRow {
   /** index into the raw stage */
   index: number;
   key: string[];
+  /** the key as serializeKey writes it (bindings, dead letters), made once per record */
+  keyText: string;
   version: string;
   projection: Projection;
 }

@@ -1,5 +1,4 @@
 import type { TargetRow } from '../connectors/target.js';
-import { serializeKey } from '../core/key.js';
 import { loadBindings, markSeen, writeBindings, type BindingWrite } from '../state/bindings.js';
 import { saveCheckpoint } from '../state/checkpoints.js';
 import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
@@ -44,7 +43,7 @@ export function upsertBatch({ db, streams, held }: ActivityDeps) {
       const scope = { stream: stream.name, system: stream.source.system };
       // Keys are unique: prepareBatch keeps only the last row of a key.
       const { rows, failedKeys, letters: stagedLetters } = batch.mapped;
-      const keys = rows.map((r) => serializeKey(r.key));
+      const keys = rows.map((r) => r.keyText);
       const known = await loadBindings(db, scope, keys);
 
       // A replay writes every record: B may hold this version as an older mapper made it
@@ -52,14 +51,14 @@ export function upsertBatch({ db, streams, held }: ActivityDeps) {
       const rewrite = input.mode === 'replay';
       const changed: MappedRow[] = [];
       const unchangedKeys: string[] = [];
-      rows.forEach((row, i) => {
-        if (!rewrite && known.get(keys[i] as string)?.version === row.version) unchangedKeys.push(keys[i] as string);
+      for (const row of rows) {
+        if (!rewrite && known.get(row.keyText)?.version === row.version) unchangedKeys.push(row.keyText);
         else changed.push(row);
-      });
+      }
 
       const returnsIds = stream.target.capabilities.returnsIds;
       const rowsOut: TargetRow[] = changed.map((r) => {
-        const binding = known.get(serializeKey(r.key));
+        const binding = known.get(r.keyText);
         return { key: r.key, internalId: binding?.internalId ?? null, op: binding ? 'update' : 'create', version: r.version, projection: r.projection };
       });
       const context = { stream: stream.name, runId: input.runId };
@@ -72,7 +71,7 @@ export function upsertBatch({ db, streams, held }: ActivityDeps) {
         for (const [index, rejection] of rejected) {
           const row = changed[index] as MappedRow;
           targetLetters.push({
-            recordKey: serializeKey(row.key),
+            recordKey: row.keyText,
             stage: 'target',
             error: `${describeRecord(stream.name, row.key)}: ${rejectionText(rejection)}`,
             issues: rejection.issues ?? [],
@@ -84,7 +83,7 @@ export function upsertBatch({ db, streams, held }: ActivityDeps) {
       const output: UpsertBatchOutput = { created: 0, updated: 0, skipped: rows.length - changed.length, failed: rejected.size };
       changed.forEach((row, i) => {
         if (rejected.has(i)) return;
-        const key = serializeKey(row.key);
+        const key = row.keyText;
         // A target without ids keeps the binding's (none); one with ids may have moved the record.
         writes.push({ key, internalId: returnsIds ? (result.ids[i] ?? null) : (rowsOut[i]?.internalId ?? null), version: row.version, bound: known.has(key) });
         if (known.has(key)) output.updated += 1;

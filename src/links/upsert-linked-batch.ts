@@ -95,7 +95,7 @@ async function writeLinkedBatch(db: StateDb, input: UpsertBatchInput, linked: Li
   const scope = { stream: stream.name, system: stream.source.system };
   const { rows, letters: stagedLetters } = batch.mapped;
   const { raw } = batch;
-  const keys = rows.map((r) => serializeKey(r.key));
+  const keys = rows.map((r) => r.keyText);
   const links = await loadLinks(db, linked.name, linked.sourceSide, keys);
   const targetRule = linked.targetFields ? { fields: linked.targetFields } : undefined;
   const rewrite = input.mode === 'replay';

@@ -172,7 +172,8 @@ class MysqlSource implements Source {
       // each value appears twice in the spelled-out comparison except the last: (a > ? or (a = ? and b > ?))
       values.forEach((v, i) => params.push(...(i < values.length - 1 ? [v, v] : [v])));
     }
-    const text = `select ${select} from ${this.table.quoted} ${where} order by ${order} limit ${Math.max(0, Math.floor(limit))}`;
+    // One row past the page tells whether another follows (no empty page after an exactly full one).
+    const text = `select ${select} from ${this.table.quoted} ${where} order by ${order} limit ${Math.max(0, Math.floor(limit)) + 1}`;
 
     let rows: RawRow[];
     try {
@@ -183,11 +184,13 @@ class MysqlSource implements Source {
       }
       throw asConnectorError(err, `stream "${shape.stream}": reading ${this.table.quoted}`);
     }
+    const more = rows.length > limit;
+    if (more) rows.pop();
     const json = [...columns.values()].filter((c) => c.kind === 'json').map((c) => c.name);
     const last = rows.at(-1);
     // The cursor values as the server printed them (before JSON parsing, which never touches key/cursor columns).
     const next: Cursor | null = last ? { value: cursorColumn ? String(last[cursorColumn]) : null, key: shape.key.map((k) => String(last[k])) } : start;
-    return { rows: rows.map((r) => readRow(r, json)), next, done: rows.length < limit };
+    return { rows: rows.map((r) => readRow(r, json)), next, done: !more };
   }
 
   async close(): Promise<void> {

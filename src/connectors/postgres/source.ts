@@ -226,12 +226,17 @@ class PostgresSource implements Source {
         where = and(`${column} <= ${typed(key, params.length)}`);
       }
     }
-    params.push(limit);
+    // One row past the page tells whether another follows, so a page that is exactly full is not
+    // followed by an empty one (a whole batch round trip for nothing).
+    params.push(limit + 1);
     const text = `select ${select} from ${this.table} ${where} order by ${order} limit $${params.length}`;
 
     let rows: RawRow[];
+    let more: boolean;
     try {
       rows = (await this.pool.query<RawRow>(text, params)).rows;
+      more = rows.length > limit;
+      if (more) rows.pop();
     } catch (err) {
       throw asConfigurationError(err, `stream "${shape.stream}": reading ${this.table}`);
     }
@@ -239,7 +244,7 @@ class PostgresSource implements Source {
     const next: Cursor | null = last
       ? { value: cursorColumn ? textOf(last[cursorColumn]) : null, key: shape.key.map((k) => textOf(last[k])) }
       : after;
-    return { rows, next, done: rows.length < limit };
+    return { rows, next, done: !more };
   }
 
   async close(): Promise<void> {
