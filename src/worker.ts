@@ -135,10 +135,13 @@ function holderQueue(shared: string): string {
   return `${shared}/held/${os.hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 }
 
-/** How many prepared batches a worker holds at most (FERRY_HELD_BATCHES, default 8); beyond, the oldest is re-fetched when its turn comes. */
+/**
+ * How many prepared batches a worker holds at most (FERRY_HELD_BATCHES, default 16: a partitioned load's
+ * four ranges at once hold eight, with room for other runs); beyond, the oldest is re-fetched when its turn comes.
+ */
 function heldBatchLimit(): number {
   const raw = process.env.FERRY_HELD_BATCHES;
-  const n = raw ? Number(raw) : 8;
+  const n = raw ? Number(raw) : 16;
   if (!Number.isInteger(n) || n < 1) throw new ConfigurationError(`FERRY_HELD_BATCHES must be a positive whole number (got "${raw}")`);
   return n;
 }

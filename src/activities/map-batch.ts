@@ -26,7 +26,8 @@ export async function mapRecords(stream: ResolvedStream, batchId: string, raw: R
   const pause = yieldEvery();
 
   for (let index = 0; index < raw.length; index++) {
-    await pause();
+    const turn = pause();
+    if (turn) await turn; // `await undefined` would still suspend once per record
     const record = raw[index] as RawStage[number];
     const valid = validateRecord(stream, batchId, record, index);
     if ('letter' in valid) {

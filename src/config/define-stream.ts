@@ -142,7 +142,7 @@ export interface PartitionSetting {
 export const MAX_PARTITIONS = 64;
 /**
  * Partitions loaded at a time unless the stream says otherwise: each holds up
- * to two batches in a worker's memory, and a worker holds 8 (FERRY_HELD_BATCHES).
+ * to two batches in a worker's memory, and a worker holds 16 (FERRY_HELD_BATCHES).
  */
 export const DEFAULT_PARTITIONS_AT_ONCE = 4;
 

@@ -14,8 +14,9 @@ import type { AlreadyCommitted, HeldBatchRef, LostBatch, Progress, RunSummary, U
 import { activitiesFor, describeError, holderActivities, isLostBatch } from './run-activities.js';
 
 /**
- * The data path of a run, written once for the stream run (syncStream) and the
- * dead-letter replay (replayDeadLetters):
+ * The data path of a run, written once for the stream run (syncStream), the
+ * dead-letter replay (replayDeadLetters) and each key range of a partitioned
+ * first load (loadPartition):
  *
  *   prepare ─ on the shared queue, any worker: read, validate, map; the batch stays
  *             in that worker's memory (claim check), history gets a reference
@@ -25,7 +26,8 @@ import { activitiesFor, describeError, holderActivities, isLostBatch } from './r
  *
  * with the next batch prepared while one is written (writes stay in order),
  * cancellation honoured between batches, continue-as-new every few batches
- * (carrying the batch prepared ahead), and a run row written however the run ends.
+ * (carrying the batch prepared ahead), and a run row written however the run ends
+ * (endingRun, also used by the partitioned load itself).
  */
 
 /** What every run counts; carried by continue-as-new with the rest of the state. */
@@ -93,12 +95,6 @@ const isCommitted = (x: HeldBatchRef | AlreadyCommitted): x is AlreadyCommitted 
 /** Lost-batch fallbacks in a row before the run fails (each needs a worker to die or evict). */
 const MAX_REFETCHES = 5;
 
-/**
- * Runs batches until the source is done (returns the summary), the run is
- * cancelled or fails (closes the run row, throws), or it is time to continue
- * as new (returns the state and the batch prepared ahead, once every handler
- * has finished).
- */
 /** Closes the run: its row (unless a partition's), the workflow's details and search attributes. */
 type Finish = (status: RunSummary['status'], message?: string, error?: string, extra?: Partial<RunSummary>) => Promise<RunSummary>;
 
@@ -149,6 +145,12 @@ export async function endingRun<S extends RunTotals, C>(
   }
 }
 
+/**
+ * Runs batches until the source is done (returns the summary), the run is
+ * cancelled or fails (closes the run row, throws), or it is time to continue
+ * as new (returns the state and the batch prepared ahead, once every handler
+ * has finished).
+ */
 export async function runBatches<S extends RunTotals, P extends HeldBatchRef, Pos>(
   spec: BatchRunSpec<S, P, Pos>,
   view: BatchRunView<S>,
