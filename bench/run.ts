@@ -22,6 +22,7 @@
 //   BENCH_PHASES [sweep,main,workers,rss,strategies]  BENCH_REPORT [bench/REPORT.md]
 //   BENCH_PARTITIONS [4: `partitions` of every ferry full load (SyncStreamInput), sweep, main, workers
 //     and rss alike; the main phase also runs the full load with 1 (skipped when this is 1)]
+//   BENCH_UNPARTITIONED [1; 0 leaves out the unpartitioned full load of the main phase, e.g. for a 10M-row run]
 //   BENCH_PEERS [sling,dlt; also dlt-defaults (slow: ~15× dlt's fastest); none]
 //   BENCH_PEERS_STATUS [.ferry/bench-venv/peers.json, written by scripts/ensure-bench-peers.sh]
 //   BENCH_WORKERS [2,3: worker-process counts of the workers phase; 1 is the main full load]
@@ -454,7 +455,7 @@ async function main(): Promise<void> {
             results.runs.push(...(await cycle(world, { source: 'bench_src', rows: ROWS, rep, batchSize, baselines: !variant, incremental: true, label: 'main', verify: rep === 1, ...(variant ? { variant } : {}) })));
           }),
           // the same full load unpartitioned, its own unit so the rotation spreads it too
-          ...(PARTITIONS > 1 ? [async () => void results.runs.push(await unpartitionedFullLoad(world, rep, batchSize, rep === 1))] : []),
+          ...(PARTITIONS > 1 && process.env.BENCH_UNPARTITIONED !== '0' ? [async () => void results.runs.push(await unpartitionedFullLoad(world, rep, batchSize, rep === 1))] : []),
           ...peers.map((peer) => async () => {
             const report = peerReports.get(peer.name) as PeerReport;
             if (report.failed) return;

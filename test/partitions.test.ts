@@ -7,10 +7,14 @@
 // and commits no checkpoint; a table too small to split loads as one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
+import type { Target } from '../src/connectors/target.js';
+import { progressQuery } from '../src/workflows/definitions.js';
 import type { History } from './support/history.js';
 import { createHarness, type Harness } from './support/harness.js';
-import { createCustomerTables, customerStream, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+import { createCustomerTables, customerStream, customerTarget, seedCustomers, sourceRows, targetRows } from './support/customers.js';
+import { forwardTarget } from './support/forward.js';
 import { waitFor } from './support/worker-children.js';
 
 const ROWS = 3_000;
@@ -19,6 +23,11 @@ const BATCH = 100;
 /** The child workflows a run's history started, by workflow id. */
 function childIds(history: History): string[] {
   return (history.events ?? []).flatMap((e) => (e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId ? [e.startChildWorkflowExecutionInitiatedEventAttributes.workflowId] : []));
+}
+
+/** The target, each write delayed by `ms`. */
+function slowTarget(inner: Target, ms: number): Target {
+  return { ...forwardTarget(inner), upsert: async (rows, context) => (await sleep(ms), inner.upsert(rows, context)) };
 }
 
 async function runRow(h: Harness, runId: string) {
@@ -52,7 +61,8 @@ describe('partitioned first loads', () => {
     await h.startWorker([
       customerStream(stream(), h.db.url, tables, { batchSize: BATCH, partitions: { count: 5, atOnce: 3 }, deletes: 'mirror' }),
       customerStream(smallStream(), h.db.url, small, { batchSize: BATCH, partitions: 4 }),
-      customerStream(cancelStream(), h.db.url, cancelTables, { batchSize: 20, partitions: 4 }),
+      // each write takes 50 ms more, so no range finishes before the cancel reaches it
+      customerStream(cancelStream(), h.db.url, cancelTables, { batchSize: 20, partitions: 4, target: slowTarget(customerTarget(h.db.url, cancelTables.target), 50) }),
     ]);
   });
   after(() => h?.close());
@@ -62,6 +72,8 @@ describe('partitioned first loads', () => {
     // Written while the ranges load: the checkpoint was taken before, so the next run must see these.
     await waitFor('the first rows written', async () => Number((await h.db.pool.query(`select count(*) from ${tables.target}`)).rows[0].count) > 0, 60_000, 20);
     await h.db.pool.query(`update ${tables.source} set score = score + 1000, updated_at = clock_timestamp() where id in (1, 1500, 2999)`);
+    const progress = await handle.query(progressQuery);
+    assert.equal(progress.partitions?.total, 5, 'the progress query tells the ranges');
     const summary = await handle.result();
     assert.equal(summary.status, 'succeeded', summary.message);
     assert.equal(summary.counts.created, ROWS, 'every record created once');
@@ -114,7 +126,7 @@ describe('partitioned first loads', () => {
 
   it('a cancelled partitioned load stops every range at a batch boundary and commits no checkpoint', async () => {
     const handle = await h.start({ stream: cancelStream() });
-    await waitFor('rows written', async () => Number((await h.db.pool.query(`select count(*) from ${cancelTables.target}`)).rows[0].count) >= 200, 60_000, 10);
+    await waitFor('rows written', async () => Number((await h.db.pool.query(`select count(*) from ${cancelTables.target}`)).rows[0].count) >= 100, 60_000, 10);
     await handle.cancel();
     await assert.rejects(handle.result(), WorkflowFailedError);
     const { rows } = await h.db.pool.query(`select id, status, message from ferry_runs where stream = $1`, [cancelStream()]);

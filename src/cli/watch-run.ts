@@ -8,6 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { StateDb } from '../state/db.js';
+import { getRun } from '../state/runs.js';
 import type { Progress } from '../workflows/contracts.js';
 import { progressQuery } from '../workflows/definitions.js';
 import { listenForInterrupts, type InterruptChoice } from './interrupt.js';
@@ -21,6 +22,17 @@ export interface WatchOptions {
   progress: ProgressMode;
   /** how often the progress query is sent (default 1000 ms) */
   pollMs?: number;
+}
+
+/**
+ * A partitioned load's workflow counts its key ranges as they finish; the run
+ * row counts each batch as it commits: shown instead, so progress moves.
+ */
+async function withCommittedCounts(db: StateDb, p: Progress): Promise<Progress> {
+  const row = await getRun(db, p.runId).catch(() => undefined);
+  if (!row || row.batches <= p.batches) return p;
+  const counts = { ...p.counts, created: row.created, updated: row.updated, skipped: row.skipped, failed: row.failed };
+  return { ...p, batches: row.batches, records: Math.max(p.records, counts.created + counts.updated + counts.skipped + counts.failed), counts };
 }
 
 export async function watchRun(handle: WorkflowHandle, stream: string, options: WatchOptions): Promise<WatchResult> {
@@ -49,7 +61,8 @@ export async function watchRun(handle: WorkflowHandle, stream: string, options: 
         hinted = true;
         view.note(`${stream}: no progress yet — is a worker running on this task queue (npm run worker)?`);
       }
-      const p = await untilStopped(() => handle.query(progressQuery)).catch(() => undefined);
+      const queried = await untilStopped(() => handle.query(progressQuery)).catch(() => undefined);
+      const p = queried?.partitions ? await withCommittedCounts(options.db, queried) : queried;
       if (stopped) break;
       if (p) {
         last = p;

@@ -83,6 +83,8 @@ export interface BatchRunSpec<S extends RunTotals, P extends HeldBatchRef, Pos> 
 export interface BatchRunView<S> {
   state: S;
   phase: Progress['phase'];
+  /** a partitioned first load: the key ranges loaded so far */
+  loadedPartitions?: number;
 }
 
 /** How `runBatches` ends when it does not return a summary: continue as new with this state. */

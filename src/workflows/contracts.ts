@@ -112,6 +112,12 @@ export interface Progress {
   counts: RunCounts;
   cursor: Cursor | null;
   startedAt: string;
+  /**
+   * A partitioned first load: its key ranges and how many are loaded. Batches,
+   * records and counts then cover the loaded ranges only; the run row counts
+   * every committed batch (watch-run.ts shows those).
+   */
+  partitions?: { total: number; loaded: number };
 }
 
 export interface BeginRunInput {

@@ -44,6 +44,7 @@ export async function loadPartitions(spec: RunEnds<CarriedState>, view: BatchRun
       const { state } = view;
       view.state = { ...state, batches: state.batches + result.batches, records: state.records + result.records, counts: addCounts(state.counts, result.counts) };
       done += 1;
+      view.loadedPartitions = done;
       setCurrentDetails(`${done} of ${of} partitions loaded, ${view.state.records} records — ${formatCounts(view.state.counts)}`);
     };
     /** Takes the next range until none is left, or one has failed. */

@@ -54,7 +54,8 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
   const view: BatchRunView<CarriedState> = { state: initial, phase: input.carried ? 'syncing' : 'starting' };
   setHandler(progressQuery, () => {
     const { state } = view;
-    return { runId, stream: plan.stream, mode, phase: view.phase, batches: state.batches, records: state.records, counts: state.counts, cursor: state.cursor, startedAt: state.startedAt };
+    const split = partitions ? { partitions: { total: partitions.ranges.length, loaded: view.loadedPartitions ?? 0 } } : {};
+    return { runId, stream: plan.stream, mode, phase: view.phase, batches: state.batches, records: state.records, counts: state.counts, cursor: state.cursor, startedAt: state.startedAt, ...split };
   });
 
   const spec: BatchRunSpec<CarriedState, PreparedBatch, Cursor | null> = {
