@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { FerrySdkLogger } from './sdk-logger.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { HeldBatches } from './activities/held-batches.js';
 import { createActivities } from './activities/index.js';
 import { configPath, loadConfig, type StreamRegistry } from './config/load-config.js';
@@ -167,6 +168,7 @@ async function searchAttributesReady(settings: TemporalSettings): Promise<boolea
 }
 
 async function main(): Promise<void> {
+  boundHeapGrowth();
   const metricsEnv = metricsSettings();
   // before any connection: the SDK's runtime, and so its metrics exporter, is process-wide
   if (metricsEnv.sdk) serveSdkMetrics(metricsEnv.sdk, logger);
