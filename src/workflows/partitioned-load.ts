@@ -27,7 +27,8 @@ export async function loadPartitions(spec: RunEnds<CarriedState>, view: BatchRun
   const atOnce = Math.max(1, Math.min(of, plan.partitions?.atOnce ?? of));
   const parentId = workflowInfo().workflowId;
 
-  return endingRun<CarriedState, never>(spec, view, async () => {
+  const cancelled = 'cancelled; no checkpoint was committed: the next run loads again, skipping what was written';
+  return endingRun<CarriedState, never>({ ...spec, cancelled: { betweenBatches: cancelled, otherwise: cancelled } }, view, async () => {
     view.phase = 'syncing';
     let done = 0;
     let next = 0;

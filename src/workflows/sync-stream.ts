@@ -59,33 +59,33 @@ export async function syncStream(input: SyncStreamInput): Promise<RunSummary> {
   });
 
   const spec: BatchRunSpec<CarriedState, PreparedBatch, Cursor | null> = {
-      plan,
-      runId,
-      what: `stream "${plan.stream}"`,
-      failureType: 'StreamRunFailed',
-      prepareAhead: true,
-      position: (state) => state.cursor,
-      after: (batch) => batch.next,
-      prepare: (batchNo, cursor, lost) =>
-        preparing.prepareBatch({ stream: plan.stream, runId, batchNo, mode, cursor, rewind: batchNo === 0 && mode === 'incremental', limit: plan.batchSize, ...(lost ? { lost } : {}) }),
-      upsert: (batch) => ({ stream: plan.stream, runId, batchId: batch.batchId, mode, checkpoint: plan.incremental ? batch.next : null }),
-      // rows superseded by a later row of the same key in their page count as skipped
-      advance: (state, batch) => ({ ...state, cursor: batch.next, counts: addCounts(state.counts, { skipped: batch.superseded }) }),
-      progress: (state) => `batch ${state.batches}, ${state.records} records — ${formatCounts(state.counts)}`,
-      async complete(state) {
-        if (mode !== 'full' || plan.deletes.mode === 'none') return { state, ending: { status: 'succeeded' } };
-        // may wait for a person's approval (delete-approval.ts)
-        const removed = await mirrorDeleteStep(acts, plan, runId, (p) => (view.phase = p));
-        const after = { ...state, counts: addCounts(state.counts, { deleted: removed.deleted }) };
-        return { state: after, ending: removed.warning ? { status: 'warning', message: removed.warning } : { status: 'succeeded', message: removed.note } };
-      },
-      closing: (status, state, message) => `**${status}** — ${formatCounts(state.counts)} in ${state.batches} batches${message ? `\n\n${message}` : ''}`,
-      tag: (status, state, error, message) => tagOutcome(tagged, status, state, `${status}: ${formatCounts(state.counts)}${error ? ` — ${error}` : message ? ` — ${message}` : ''}`),
-      summary: (status, state) => ({ runId, stream: plan.stream, mode, status, batches: state.batches, records: state.records, counts: state.counts }),
-      cancelled: {
-        betweenBatches: 'cancelled between batches; the checkpoint is at the last committed batch',
-        otherwise: 'cancelled; the checkpoint is at the last committed batch',
-      },
+    plan,
+    runId,
+    what: `stream "${plan.stream}"`,
+    failureType: 'StreamRunFailed',
+    prepareAhead: true,
+    position: (state) => state.cursor,
+    after: (batch) => batch.next,
+    prepare: (batchNo, cursor, lost) =>
+      preparing.prepareBatch({ stream: plan.stream, runId, batchNo, mode, cursor, rewind: batchNo === 0 && mode === 'incremental', limit: plan.batchSize, ...(lost ? { lost } : {}) }),
+    upsert: (batch) => ({ stream: plan.stream, runId, batchId: batch.batchId, mode, checkpoint: plan.incremental ? batch.next : null }),
+    // rows superseded by a later row of the same key in their page count as skipped
+    advance: (state, batch) => ({ ...state, cursor: batch.next, counts: addCounts(state.counts, { skipped: batch.superseded }) }),
+    progress: (state) => `batch ${state.batches}, ${state.records} records — ${formatCounts(state.counts)}`,
+    async complete(state) {
+      if (mode !== 'full' || plan.deletes.mode === 'none') return { state, ending: { status: 'succeeded' } };
+      // may wait for a person's approval (delete-approval.ts)
+      const removed = await mirrorDeleteStep(acts, plan, runId, (p) => (view.phase = p));
+      const after = { ...state, counts: addCounts(state.counts, { deleted: removed.deleted }) };
+      return { state: after, ending: removed.warning ? { status: 'warning', message: removed.warning } : { status: 'succeeded', message: removed.note } };
+    },
+    closing: (status, state, message) => `**${status}** — ${formatCounts(state.counts)} in ${state.batches} batches${message ? `\n\n${message}` : ''}`,
+    tag: (status, state, error, message) => tagOutcome(tagged, status, state, `${status}: ${formatCounts(state.counts)}${error ? ` — ${error}` : message ? ` — ${message}` : ''}`),
+    summary: (status, state) => ({ runId, stream: plan.stream, mode, status, batches: state.batches, records: state.records, counts: state.counts }),
+    cancelled: {
+      betweenBatches: 'cancelled between batches; the checkpoint is at the last committed batch',
+      otherwise: 'cancelled; the checkpoint is at the last committed batch',
+    },
   };
   // A first load split into key ranges (beginRun chose it): child workflows load them (partitioned-load.ts).
   if (partitions) return loadPartitions(spec, view, partitions);
