@@ -396,7 +396,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
             '10,000,000-row full load reported, RSS flat',
             s.rows >= TEN_MILLION
               ? `${n(s.rows)} rows: peak RSS ${fmtMiB(bigRss)}; first tenth of the run ${fmtMiB(firstTenth)}, last tenth ${fmtMiB(lastTenth)}`
-              : `not run in this report (${n(s.rows)} rows): \`npm run bench -- --rows 10000000 --repeat 1\``,
+              : `not in this report (${n(s.rows)} rows): [REPORT-10M.md](REPORT-10M.md) (\`BENCH_UNPARTITIONED=0 npm run bench -- --rows 10000000 --repeat 1 --phases main --peers none\`)`,
             s.rows >= TEN_MILLION ? yes(bigRss <= RSS_AIM && Math.abs(lastTenth - firstTenth) <= Math.max(0.1 * firstTenth, 16 * MiB)) : '–',
           ],
           [
@@ -629,6 +629,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
   }
   p('## Other benchmarks');
   p();
+  p('- [REPORT-10M.md](REPORT-10M.md): the same Postgres → Postgres full load on 10,000,000 rows beside COPY, with the worker\'s RSS over the run (`BENCH_UNPARTITIONED=0 BENCH_REPORT=bench/REPORT-10M.md npm run bench -- --rows 10000000 --repeat 1 --phases main --peers none`).');
   p('- [EXCHANGE-REPORT.md](EXCHANGE-REPORT.md): exchange plans, 10,000 changes in one handshake and a 100,000-change backlog (`npx tsx bench/exchange.ts`).');
   p('- [CONNECTORS-REPORT.md](CONNECTORS-REPORT.md): Postgres → MariaDB 10,000-changed-row incremental, HTTP source records/s (`bench/http-source.ts`).');
   p();
