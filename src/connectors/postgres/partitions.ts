@@ -42,10 +42,10 @@ export interface SplitSpec {
  */
 export async function splitByKey(spec: SplitSpec): Promise<KeyRange[] | null> {
   const { pool, table, key, where, count, minRowsEach } = spec;
-  // reltuples is -1 before the first ANALYZE (autovacuum may be off): then count.
+  // reltuples is -1 before the first ANALYZE (0 before Postgres 14; autovacuum may be off): then count.
   const { rows: est } = await pool.query<{ n: string }>(`select reltuples::bigint::text as n from pg_class where oid = $1::regclass`, [table]);
   let rows = Number(est[0]?.n ?? -1);
-  if (rows < 0) rows = Number((await pool.query<{ n: string }>(`select count(*)::text as n from ${table}`)).rows[0]?.n ?? 0);
+  if (rows <= 0) rows = Number((await pool.query<{ n: string }>(`select count(*)::text as n from ${table}`)).rows[0]?.n ?? 0);
   const parts = Math.min(count, Math.floor(rows / Math.max(1, minRowsEach)));
   if (parts < 2) return null;
 
