@@ -1,4 +1,4 @@
-import { MAX_PARTITIONS, partitionSetting, type StreamPlan } from '../config/define-stream.js';
+import { MAX_PARTITIONS, partitionCount, partitionSetting, type StreamPlan } from '../config/define-stream.js';
 import { ConfigurationError } from '../core/errors.js';
 import { getCheckpoint } from '../state/checkpoints.js';
 import { closeAbandonedRuns, insertRun } from '../state/runs.js';
@@ -32,13 +32,13 @@ export function beginRun({ db, streams, searchAttributes }: ActivityDeps) {
       const cursor = checkpoint?.cursor ?? null;
       // A first load (no checkpoint, or a complete pass) may be split into key ranges loaded at once;
       // not a linked pair's stream, whose writes read and update the entity links one batch at a time.
-      if (input.partitions !== undefined && !(Number.isInteger(input.partitions) && input.partitions >= 1 && input.partitions <= MAX_PARTITIONS)) {
+      if (input.partitions !== undefined && !partitionCount.safeParse(input.partitions).success) {
         throw new ConfigurationError(`stream "${stream.name}": partitions ${input.partitions} is not a whole number from 1 to ${MAX_PARTITIONS}`);
       }
       const setting = input.partitions !== undefined ? partitionSetting(input.partitions) : plan.partitions;
       const count = setting?.count ?? 1;
-      const split = cursor === null && count > 1 && !linkedPairOf(streams, stream) ? stream.source.partition : undefined;
-      const partitions = split ? ((await callConnector(() => split.call(stream.source, stream.shape, count, plan.batchSize))) ?? undefined) : undefined;
+      const splits = cursor === null && count > 1 && stream.source.partition !== undefined && !linkedPairOf(streams, stream);
+      const partitions = splits ? ((await callConnector(async () => (await stream.source.partition?.(stream.shape, count, plan.batchSize)) ?? null)) ?? undefined) : undefined;
       if (partitions && setting) plan.partitions = setting;
       return { plan, mode, cursor, pair: stream.pair?.name, searchAttributes: searchAttributes ?? false, ...(partitions ? { partitions } : {}) };
     });

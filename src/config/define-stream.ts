@@ -146,6 +146,9 @@ export const MAX_PARTITIONS = 64;
  */
 export const DEFAULT_PARTITIONS_AT_ONCE = 4;
 
+/** A number of key ranges: the stream option, `ferry run --partitions` and a run's input alike. */
+export const partitionCount = z.number().int().min(1).max(MAX_PARTITIONS);
+
 /** The setting of a stream or a run (`ferry run --partitions N`): at most 4 at once unless `atOnce` says so. */
 export function partitionSetting(value: number | { count: number; atOnce?: number | undefined }): PartitionSetting {
   const count = typeof value === 'number' ? value : value.count;
@@ -186,12 +189,7 @@ const streamOptionsSchema = z.object({
   target: hasMethods('check', 'upsert', 'close'),
   key: z.union([fieldPath, z.array(fieldPath).min(1)]),
   batchSize: z.number().int().min(1).max(100_000).default(500),
-  partitions: z
-    .union([
-      z.number().int().min(1).max(MAX_PARTITIONS),
-      z.object({ count: z.number().int().min(1).max(MAX_PARTITIONS), atOnce: z.number().int().min(1).max(MAX_PARTITIONS).optional() }).strict(),
-    ])
-    .default(1),
+  partitions: z.union([partitionCount, z.object({ count: partitionCount, atOnce: partitionCount.optional() }).strict()]).default(1),
   deletes: z
     .union([
       z.enum(['none', 'mirror', 'replace']),

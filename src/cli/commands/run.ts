@@ -2,7 +2,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startOrRefuse } from '../start-workflow.js';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { MAX_PARTITIONS, type ResolvedStream } from '../../config/define-stream.js';
+import { partitionCount, type ResolvedStream } from '../../config/define-stream.js';
 import { streamsToRun } from '../../config/pairs.js';
 import { StreamAlreadyRunningError } from '../../core/errors.js';
 import { formatCounts } from '../../core/types.js';
@@ -23,7 +23,7 @@ const optionsSchema = z
     full: z.boolean().default(false),
     batchSize: recordsPerBatch.optional(),
     chunkSize: recordsPerBatch.optional(),
-    partitions: z.coerce.number().int().min(1).max(MAX_PARTITIONS).optional(),
+    partitions: z.coerce.number().pipe(partitionCount).optional(),
     direction: z.enum(['import', 'export', 'both']).optional(),
     wait: z.boolean().default(false),
     dryRun: z.boolean().default(false),
