@@ -205,14 +205,16 @@ describe('linked pair: no echo, significant fields, write-back', () => {
     assert.equal((await onecRow(h.db.pool, lt, String(id)))?.revisions, 0);
   });
 
-  it('the narrow-bindings and links migrations run on a store holding old bindings and keep them', async () => {
+  it('the narrow-bindings, links and binding-fillfactor migrations run on a store holding old bindings and keep them', async () => {
     const db = await createTestDatabase('links_migration');
     const state = createStateDb(db.url, 2);
     try {
       await migrateTo(state, '2026-11-30-001-run-links');
       await db.pool.query(`insert into ferry_bindings (stream, system, record_key, internal_id, version, last_seen_run) values ('s', 'crm', '["1"]', 'x', 'v', 'r')`);
       const { applied } = await migrateToLatest(state);
-      assert.deepEqual(applied, ['2026-12-01-001-narrow-bindings', '2026-12-01-002-links']);
+      assert.deepEqual(applied, ['2026-12-01-001-narrow-bindings', '2026-12-01-002-links', '2026-12-02-001-binding-fillfactor']);
+      const options = await db.pool.query(`select reloptions from pg_class where relname = 'ferry_binding_keys'`);
+      assert.deepEqual(options.rows, [{ reloptions: ['fillfactor=90'] }]);
       assert.deepEqual((await db.pool.query(`select stream, system, record_key, internal_id, version, last_seen_run from ferry_bindings`)).rows, [
         { stream: 's', system: 'crm', record_key: '["1"]', internal_id: 'x', version: 'v', last_seen_run: 'r' },
       ]);

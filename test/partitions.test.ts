@@ -11,7 +11,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Target } from '../src/connectors/target.js';
 import { progressQuery } from '../src/workflows/definitions.js';
-import type { History } from './support/history.js';
+import { chainHistories, type History } from './support/history.js';
+import { activityRecords } from './support/partitions-batches.js';
 import { createHarness, type Harness } from './support/harness.js';
 import { createCustomerTables, customerStream, customerTarget, seedCustomers, sourceRows, targetRows } from './support/customers.js';
 import { forwardTarget } from './support/forward.js';
@@ -67,6 +68,17 @@ describe('partitioned first loads', () => {
   });
   after(() => h?.close());
 
+  /** For each upsertBatch of these child workflows' latest runs: was it told no record can have a binding (LoadPartitions.unbound)? */
+  async function upsertsUnbound(children: readonly string[]): Promise<boolean[]> {
+    const flags: boolean[] = [];
+    for (const id of children) {
+      for (const activity of activityRecords(await chainHistories(h.client, id))) {
+        if (activity.type === 'upsertBatch') flags.push((activity.input as { unbound?: boolean }).unbound === true);
+      }
+    }
+    return flags;
+  }
+
   it('loads every key range in its own child workflow: target = source, each record created once, checkpoint as of the split', async () => {
     const handle = await h.start({ stream: stream() });
     // Written while the ranges load: the checkpoint was taken before, so the next run must see these.
@@ -87,6 +99,8 @@ describe('partitioned first loads', () => {
       const child = await h.client.workflow.getHandle(id).describe();
       assert.equal(child.status.name, 'COMPLETED', `${id} completed`);
     }
+    const unbound = await upsertsUnbound(children);
+    assert.ok(unbound.length >= 5 && unbound.every(Boolean), 'a stream without bindings: no range looks its records up');
     const row = await runRow(h, summary.runId);
     assert.equal(row.status, 'succeeded');
     assert.equal(Number(row.created), ROWS, 'the run row counts every partition');
@@ -109,7 +123,10 @@ describe('partitioned first loads', () => {
     assert.equal(summary.counts.deleted, 4);
     assert.equal(summary.counts.created + summary.counts.updated, 0);
     assert.equal(summary.counts.skipped, ROWS - 4, 'unchanged records are skipped in every range');
-    assert.equal(childIds(await h.client.workflow.getHandle(stream()).fetchHistory()).length, 5);
+    const children = childIds(await h.client.workflow.getHandle(stream()).fetchHistory());
+    assert.equal(children.length, 5);
+    const unbound = await upsertsUnbound(children);
+    assert.ok(unbound.length >= 5 && !unbound.some(Boolean), 'a stream with bindings: every range looks them up');
     assert.deepEqual(await targetRows(h.db.pool, tables.target), await sourceRows(h.db.pool, tables.source), 'target = source');
   });
 

@@ -1,5 +1,6 @@
 import { MAX_PARTITIONS, partitionCount, partitionSetting, type StreamPlan } from '../config/define-stream.js';
 import { ConfigurationError } from '../core/errors.js';
+import { hasBindings } from '../state/bindings.js';
 import { getCheckpoint } from '../state/checkpoints.js';
 import { closeAbandonedRuns, insertRun } from '../state/runs.js';
 import type { BeginRunInput, BeginRunOutput } from '../workflows/contracts.js';
@@ -40,6 +41,8 @@ export function beginRun({ db, streams, searchAttributes }: ActivityDeps) {
       const splits = cursor === null && count > 1 && stream.source.partition !== undefined && !linkedPairOf(streams, stream);
       const partitions = splits ? ((await callConnector(async () => (await stream.source.partition?.(stream.shape, count, plan.batchSize)) ?? null)) ?? undefined) : undefined;
       if (partitions && setting) plan.partitions = setting;
-      return { plan, mode, cursor, pair: stream.pair?.name, searchAttributes: searchAttributes ?? false, ...(partitions ? { partitions } : {}) };
+      // One run per stream: until this one ends, only it writes the stream's bindings.
+      const unbound = partitions ? !(await hasBindings(db, { stream: stream.name, system: stream.source.system })) : false;
+      return { plan, mode, cursor, pair: stream.pair?.name, searchAttributes: searchAttributes ?? false, ...(partitions ? { partitions: { ...partitions, ...(unbound ? { unbound } : {}) } } : {}) };
     });
 }

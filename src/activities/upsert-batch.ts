@@ -1,5 +1,5 @@
 import type { TargetRow } from '../connectors/target.js';
-import { loadBindings, markSeen, writeBindings, type BindingWrite } from '../state/bindings.js';
+import { loadBindings, markSeen, writeBindings, type BindingWrite, type KnownBinding } from '../state/bindings.js';
 import { saveCheckpoint } from '../state/checkpoints.js';
 import { putDeadLetters, resolveDeadLetters, type NewDeadLetter } from '../state/dead-letters.js';
 import { addBatchProgress } from '../state/runs.js';
@@ -44,7 +44,8 @@ export function upsertBatch({ db, streams, held }: ActivityDeps) {
       // Keys are unique: prepareBatch keeps only the last row of a key.
       const { rows, failedKeys, letters: stagedLetters } = batch.mapped;
       const keys = rows.map((r) => r.keyText);
-      const known = await loadBindings(db, scope, keys);
+      // A first load's partition on a stream that had no binding has nothing to look up.
+      const known = input.unbound ? new Map<string, KnownBinding>() : await loadBindings(db, scope, keys);
 
       // A replay writes every record: B may hold this version as an older mapper made it
       // (the record failed a later pass at the same version), and the replay is asked for the current mapping.

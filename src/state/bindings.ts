@@ -32,6 +32,12 @@ export async function loadBindings(db: StateDb, scope: BindingScope, keys: reado
   return new Map(rows.map((r) => [r.record_key, { internalId: r.internal_id, version: r.version }]));
 }
 
+/** Whether the scope has any binding (a first load on a fresh stream has none). */
+export async function hasBindings(db: StateDb, scope: BindingScope): Promise<boolean> {
+  const { rows } = await sql<{ bound: boolean }>`select exists (select from ferry_binding_keys where scope_id = ${scopeId(scope)}) as bound`.execute(db);
+  return rows[0]?.bound ?? false;
+}
+
 export interface BindingWrite {
   key: string;
   internalId: string | null;

@@ -5,6 +5,7 @@ import * as pipelines from './migrations/2026-11-27-001-pipelines.js';
 import * as runLinks from './migrations/2026-11-30-001-run-links.js';
 import * as narrowBindings from './migrations/2026-12-01-001-narrow-bindings.js';
 import * as links from './migrations/2026-12-01-002-links.js';
+import * as bindingFillfactor from './migrations/2026-12-02-001-binding-fillfactor.js';
 
 /** Listed here, not read from disk, so migrations work the same under tsx, compiled, and bundled. */
 const migrations: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-30-001-run-links': runLinks,
   '2026-12-01-001-narrow-bindings': narrowBindings,
   '2026-12-01-002-links': links,
+  '2026-12-02-001-binding-fillfactor': bindingFillfactor,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

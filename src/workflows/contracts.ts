@@ -149,6 +149,12 @@ export interface BeginRunOutput {
 export interface LoadPartitions {
   ranges: Cursor[];
   checkpoint: Cursor | null;
+  /**
+   * The stream had no binding when its ranges were split. Each key is then read once in the
+   * whole load (the ranges are disjoint and each is read in key order) and nothing else writes
+   * the stream's bindings meanwhile (one run per stream), so no record of it can have one yet.
+   */
+  unbound?: boolean;
 }
 
 /** One key range of a first load, loaded by its own child workflow into the parent's run. */
@@ -160,6 +166,8 @@ export interface LoadPartitionInput {
   partition: number;
   of: number;
   range: Cursor;
+  /** LoadPartitions.unbound */
+  unbound?: boolean;
   /** set by continue-as-new only */
   carried?: PartitionState;
 }
@@ -211,6 +219,8 @@ export interface UpsertBatchInput extends BatchInput {
   mode: RunRowMode;
   /** checkpoint to commit with the batch; null: keep the current one */
   checkpoint: Cursor | null;
+  /** no record of the batch can have a binding (LoadPartitions.unbound): they are not looked up */
+  unbound?: boolean;
 }
 
 export type UpsertBatchOutput = Pick<RunCounts, 'created' | 'updated' | 'skipped' | 'failed'>;

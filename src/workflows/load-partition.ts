@@ -15,7 +15,7 @@ type Totals = Omit<PartitionState, 'prepared'>;
  * leaves the run row to the parent; its batches count into the run as they commit.
  */
 export async function loadPartition(input: LoadPartitionInput): Promise<PartitionResult> {
-  const { plan, runId, mode, range, partition, of } = input;
+  const { plan, runId, mode, range, partition, of, unbound } = input;
   const preparing = preparingActivities(plan);
   const { prepared, ...carried } = input.carried ?? { cursor: null, batches: 0, records: 0, counts: zeroCounts() };
   const view: BatchRunView<Totals> = { state: carried, phase: 'syncing' };
@@ -34,7 +34,7 @@ export async function loadPartition(input: LoadPartitionInput): Promise<Partitio
       // Batch numbers interleave over the partitions, so every batch of the run has its own id.
       prepare: (batchNo, cursor, lost) =>
         preparing.prepareBatch({ stream: plan.stream, runId, batchNo: batchNo * of + partition, mode, cursor, rewind: false, limit: plan.batchSize, range, ...(lost ? { lost } : {}) }),
-      upsert: (batch) => ({ stream: plan.stream, runId, batchId: batch.batchId, mode, checkpoint: null }),
+      upsert: (batch) => ({ stream: plan.stream, runId, batchId: batch.batchId, mode, checkpoint: null, ...(unbound ? { unbound } : {}) }),
       advance: (state, batch) => ({ ...state, cursor: batch.next, counts: addCounts(state.counts, { skipped: batch.superseded }) }),
       progress: (state) => `${name}: batch ${state.batches}, ${state.records} records — ${formatCounts(state.counts)}`,
       complete: async (state) => ({ state, ending: { status: 'succeeded' } }),

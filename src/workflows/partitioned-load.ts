@@ -22,7 +22,7 @@ export async function loadPartitions(spec: RunEnds<CarriedState>, view: BatchRun
   const { plan, runId } = spec;
   const { mode } = view.state;
   const acts = activitiesFor(plan);
-  const { ranges, checkpoint } = partitions;
+  const { ranges, checkpoint, unbound } = partitions;
   const of = ranges.length;
   const atOnce = Math.max(1, Math.min(of, plan.partitions?.atOnce ?? of));
   const parentId = workflowInfo().workflowId;
@@ -37,7 +37,7 @@ export async function loadPartitions(spec: RunEnds<CarriedState>, view: BatchRun
     const load = async (partition: number) => {
       const result = await executeChild(loadPartition, {
         workflowId: partitionWorkflowId(parentId, partition, of),
-        args: [{ runId, plan, mode, partition, of, range: ranges[partition] as Cursor }],
+        args: [{ runId, plan, mode, partition, of, range: ranges[partition] as Cursor, ...(unbound ? { unbound } : {}) }],
         cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
         // a run terminated (not cancelled) takes its partitions with it; a batch cut short is harmless
         parentClosePolicy: ParentClosePolicy.TERMINATE,
