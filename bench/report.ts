@@ -17,6 +17,8 @@ export interface RunRecord {
     | 'incremental'
     | 'no-change'
     | 'full-small'
+    /** the small table with the stream defaults (batch size, 1 partition), for memory */
+    | 'full-defaults'
     | 'sweep-full'
     | 'sweep-incremental'
     | 'peer-full'
@@ -228,6 +230,9 @@ const partitionsLabel = (k: number) => `${k} partition${k === 1 ? '' : 's'}`;
 /** How many partitions the runs asked for (recorded per run; older results: none asked, 1). */
 const askedPartitions = (runs: readonly RunRecord[]) => median(runs.map((r) => r.partitions ?? 1));
 
+/** "stream defaults (batch 500, 1 partition)": what a stream setting neither batchSize nor partitions gets */
+const defaultsLabel = (runs: readonly RunRecord[]): string => `stream defaults (batch ${fmtInt(runs[0]?.batchSize ?? Number.NaN)}, 1 partition)`;
+
 /**
  * "4 partitions", or "4 partitions asked, 2 loaded" when the source split the
  * load into fewer (a range smaller than a batch is not worth a child workflow).
@@ -274,6 +279,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
   const copyFull = pick(results, 'copy-full');
   const copyInc = pick(results, 'copy-upsert-10k');
   const small = pick(results, 'full-small');
+  const defaults = pick(results, 'full-defaults');
   if (full.length || results.runs.some((r) => r.scenario === 'peer-full')) {
     p('## Side by side');
     p();
@@ -339,6 +345,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
           line(`COPY baseline: ${n(s.changed)} changed rows → temp table → INSERT … ON CONFLICT`, copyInc, undefined),
           line('**no-change** run', none, undefined),
           ...(small.length ? [line(`full load, ${n(s.smallRows)}-row table (RSS check)`, small, undefined)] : []),
+          ...(defaults.length ? [line(`full load, ${n(s.smallRows)}-row table, ${defaultsLabel(defaults)}`, defaults, undefined)] : []),
         ],
         new Set([1, 2, 3, 4, 5, 6, 7]),
       ),
@@ -365,7 +372,8 @@ export function renderReport(results: BenchResults, notes?: string): string {
     const smallRss = median(small.map((r) => r.peakRss));
     const rssDiff = (bigRss - smallRss) / smallRss;
     const workerRuns = pick(results, 'workers-full');
-    const allPeaks = [...full, ...unpartitioned, ...inc, ...none, ...small, ...workerRuns].flatMap((r) => r.workerPeakRss ?? [r.peakRss]);
+    const defaultsRss = median(defaults.map((r) => r.peakRss));
+    const allPeaks = [...full, ...unpartitioned, ...inc, ...none, ...small, ...defaults, ...workerRuns].flatMap((r) => r.workerPeakRss ?? [r.peakRss]);
     const worstRss = max(allPeaks);
     const withFootprint = full.filter((r) => r.stateBytes !== undefined && r.targetBytes !== undefined);
     const stateBytes = median(withFootprint.map((r) => r.stateBytes as number));
@@ -384,7 +392,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
           ['no-change run ≤ 0.2 s', `median ${fmtMs(noneWall)}`, yes(noneWall <= 200)],
           [
             'worker peak RSS ≤ 300 MB at any table size',
-            `highest of all ferry runs ${fmtMiB(worstRss)} (${Math.round(worstRss / MB)} MB); full load median ${fmtMiB(bigRss)}${small.length ? `, ${n(s.smallRows)}-row table ${fmtMiB(smallRss)} (${rssDiff >= 0 ? '+' : ''}${(rssDiff * 100).toFixed(0)}% at ${n(s.rows)} rows)` : ''}`,
+            `highest of all ferry runs ${fmtMiB(worstRss)} (${Math.round(worstRss / MB)} MB); full load median ${fmtMiB(bigRss)}${small.length ? `, ${n(s.smallRows)}-row table ${fmtMiB(smallRss)} (${rssDiff >= 0 ? '+' : ''}${(rssDiff * 100).toFixed(0)}% at ${n(s.rows)} rows)` : ''}${defaults.length ? `; with the ${defaultsLabel(defaults)} ${fmtMiB(defaultsRss)} (${Math.round(defaultsRss / MB)} MB)` : ''}`,
             yes(worstRss <= RSS_AIM),
           ],
           [
@@ -450,7 +458,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
   }
 
   // ---------------------------------------------------------------- memory
-  const memRuns = [...pick(results, 'full-small'), ...pick(results, 'full'), ...unpartitioned];
+  const memRuns = [...pick(results, 'full-small'), ...defaults, ...pick(results, 'full'), ...unpartitioned];
   if (memRuns.length) {
     p('## Worker memory: small table vs big table');
     p();
@@ -470,6 +478,7 @@ export function renderReport(results: BenchResults, notes?: string): string {
         ['full load', 'batches', 'idle RSS', 'peak RSS (VmHWM)', 'peak, first 10% of run', 'peak, last 10% of run'],
         [
           ...(small.length ? [memLine(`${n(s.smallRows)} rows, ${partitionsOf(small)}`, small)] : []),
+          ...(defaults.length ? [memLine(`${n(s.smallRows)} rows, ${defaultsLabel(defaults)}`, defaults)] : []),
           ...(full.length ? [memLine(`${n(s.rows)} rows, ${partitionsOf(full)}`, full)] : []),
           ...(unpartitioned.length ? [memLine(`${n(s.rows)} rows, ${partitionsOf(unpartitioned)}`, unpartitioned)] : []),
         ],
@@ -618,7 +627,8 @@ export function renderReport(results: BenchResults, notes?: string): string {
   p(`- **Per repetition**: COPY baseline into the empty target → empty the target and ferry's state → fresh worker → **full load** (first run, no checkpoint, asking for ${partitionsLabel(s.partitions ?? 1)}) → \`VACUUM (ANALYZE)\` of source, target and ferry's state tables (what autovacuum would have done before a later run; not timed) → ${n(s.changed)} rows spread over the table get a new \`updated_at\` and score → **incremental** → COPY+upsert baseline of the same changed rows → **no-change** run. A \`CHECKPOINT\` precedes every timed run. In the first repetition each tool's target is compared with the source after its full load and after its incremental (count + md5, see the content checks above). ${(s.partitions ?? 1) > 1 ? 'A separate unit, with its own fresh worker after emptying the target and the state, runs the same **full load with 1 partition** (checked in the first repetition too). ' : ''}Within a repetition the order of ferry's cycle${(s.partitions ?? 1) > 1 ? ', its unpartitioned full load' : ''} and the peers' rotates.`);
   p('- **Peers** (bench/peers/, installed by scripts/ensure-bench-peers.sh into `.ferry/bench-venv` from PyPI; one not installable is reported with the reason): Sling, `sling run --src-conn … --src-stream public.bench_src --tgt-conn … --tgt-object public.sling_dst --mode full-refresh` with its defaults, then `--mode incremental --primary-key id --update-key updated_at`; dlt, bench/peers/dlt_load.py: `sql_table(backend="connectorx", incremental=dlt.sources.incremental("updated_at"))`, primary key `id`, `loader_file_format="parquet"`, write disposition replace for the full load (dataset and pipeline state dropped first) and merge for the incremental. Each peer\'s full load goes into a fresh table; after it its table and the source get `VACUUM (ANALYZE)` like ferry\'s, then the same kind of 10K change and its incremental run.');
   p(`- **Worker processes**: ${(s.workers ?? []).length ? `the full load again with ${(s.workers ?? []).join(' and ')} worker processes started on one task queue (BENCH_WORKERS)` : 'not run (BENCH_PHASES without workers)'}.`);
-  p(`- **RSS check**: the same full load on a ${n(s.smallRows)}-row table, fresh worker, same batch size.`);
+  const defaultsRun = pick(results, 'full-defaults');
+  p(`- **RSS check**: the same full load on a ${n(s.smallRows)}-row table, fresh worker, same batch size${defaultsRun.length ? `; then once more with the ${defaultsLabel(defaultsRun)}, which a stream setting neither gets` : ''}.`);
   p('- **Baselines**: `psql \\copy (select … from bench_src) to pstdout | psql \\copy bench_dst (…) from pstdin` — both ends C clients in text format, so they measure the database, not a client library. The incremental baseline copies the changed rows into a temp table and upserts them with one INSERT … SELECT … ON CONFLICT DO UPDATE.');
   p('- **History**: `fetchHistory()` of each execution, following `WorkflowExecutionContinuedAsNew` to the next run id and `ChildWorkflowExecutionStarted` to each child workflow (its own chain and children too); bench/history.ts.');
   p();

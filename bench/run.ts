@@ -42,6 +42,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { execFileSync } from 'node:child_process';
 import type { Client } from '@temporalio/client';
+import { DATABASE_BATCH_SIZE } from '../src/connectors/source.js';
 import { connectClient } from '../src/temporal.js';
 import { createStateDb } from '../src/state/db.js';
 import { migrateToLatest } from '../src/state/migrate.js';
@@ -295,7 +296,7 @@ async function maxUpdated(world: World, source: string): Promise<string> {
 /** Full load + incremental + no-change (+ baselines when asked) with one fresh worker. */
 async function cycle(
   world: World,
-  opts: { source: string; rows: number; rep: number; batchSize: number; baselines: boolean; incremental: boolean; label: string; verify: boolean; variant?: Variant },
+  opts: { source: string; rows: number; rep: number; batchSize: number; baselines: boolean; incremental: boolean; label: string; verify: boolean; variant?: Variant; partitions?: number },
 ): Promise<RunRecord[]> {
   const { source, rows, rep, batchSize } = opts;
   const target = 'bench_dst';
@@ -309,8 +310,10 @@ async function cycle(
   await resetFerryState(world.db.pool);
   const worker = await startWorker(world, source, target, `${opts.label}-${rep}`, opts.variant);
   try {
-    out.push(await ferryRun(world, worker, opts.label === 'rss' ? 'full-small' : opts.label === 'sweep' ? 'sweep-full' : 'full', rep, batchSize, rows, PARTITIONS));
-    if (opts.verify) await check(world, 'ferry', `full load (${PARTITIONS} partition${PARTITIONS === 1 ? '' : 's'})`, target, TARGET_COLUMNS);
+    const scenario = ({ rss: 'full-small', 'rss-defaults': 'full-defaults', sweep: 'sweep-full' } as const)[opts.label] ?? 'full';
+    const partitions = opts.partitions ?? PARTITIONS;
+    out.push(await ferryRun(world, worker, scenario, rep, batchSize, rows, partitions));
+    if (opts.verify) await check(world, 'ferry', `full load (${partitions} partition${partitions === 1 ? '' : 's'})`, target, TARGET_COLUMNS);
     if (opts.incremental) {
       // The incremental stands for a later run: give the tables the state autovacuum would
       // have given them by then (hint bits, visibility map, statistics), for ferry and the
@@ -492,6 +495,9 @@ async function main(): Promise<void> {
     if (PHASES.has('rss')) {
       for (let rep = 1; rep <= REPEAT; rep += 1) {
         results.runs.push(...(await cycle(world, { source: 'bench_src_small', rows: SMALL_ROWS, rep, batchSize, baselines: false, incremental: false, label: 'rss', verify: false })));
+        // what a Postgres stream gets when it sets neither batchSize nor partitions
+        const defaults = { batchSize: DATABASE_BATCH_SIZE, partitions: 1 };
+        results.runs.push(...(await cycle(world, { source: 'bench_src_small', rows: SMALL_ROWS, rep, ...defaults, baselines: false, incremental: false, label: 'rss-defaults', verify: false })));
       }
     }
     if (PHASES.has('strategies')) {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defineStream, type StreamOptions } from '../src/config/define-stream.js';
 import { postgresSource } from '../src/connectors/postgres/source.js';
 import { postgresTarget } from '../src/connectors/postgres/target.js';
+import { DATABASE_BATCH_SIZE } from '../src/connectors/source.js';
 import { ConfigurationError } from '../src/core/errors.js';
 import type { RunSummary } from '../src/workflows/contracts.js';
 import { runCli } from './support/cli.js';
@@ -76,8 +77,8 @@ describe('configuration errors', () => {
       assert.throws(source({ cursor: { column: 'seq', kind: 'serial' } }), /field "cursor\.kind": must be one of timestamp, sequence, version/);
       assert.throws(source({ cursor: { column: 'x; drop', kind: 'sequence' } }), /source cursor column "x; drop" is not a valid identifier/);
       const incremental = postgresSource({ url, table: 'src', system: 'crm', cursor: { column: 'seq', kind: 'sequence' }, lookBack: 100 });
-      assert.deepEqual(incremental.capabilities, { incremental: true, snapshot: true, lookBack: true });
-      assert.deepEqual(postgresSource({ url, table: 'src', system: 'crm' }).capabilities, { incremental: false, snapshot: true, lookBack: false });
+      assert.deepEqual(incremental.capabilities, { incremental: true, snapshot: true, lookBack: true, batchSize: DATABASE_BATCH_SIZE });
+      assert.deepEqual(postgresSource({ url, table: 'src', system: 'crm' }).capabilities, { incremental: false, snapshot: true, lookBack: false, batchSize: DATABASE_BATCH_SIZE });
       assert.equal(defineStream(options({ source: postgresSource({ url, table: 'src', system: 'crm' }) })).resolved.plan.incremental, false, 'no cursor: every run is a complete pass');
     });
     it('system is required on the source and the target', () => {

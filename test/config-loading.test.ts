@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { z } from 'zod';
+import { defineStream } from '../src/config/define-stream.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { httpSource } from '../src/connectors/http/source.js';
+import { postgresTarget } from '../src/connectors/postgres/target.js';
+import { DATABASE_BATCH_SIZE } from '../src/connectors/source.js';
 import { ConfigurationError, UnknownStreamError } from '../src/core/errors.js';
 import { fixturePath } from './support/harness.js';
 
@@ -11,9 +16,22 @@ describe('loading ferry.config.ts', () => {
     const lines = registry.get('folder.order_lines');
     assert.deepEqual(lines.shape.key, ['order_id', 'line']);
     assert.equal(lines.plan.incremental, false, 'no cursor: every run is a full pass');
-    assert.equal(registry.get('folder.orders').plan.batchSize, 500);
+    assert.equal(registry.get('folder.orders').plan.batchSize, DATABASE_BATCH_SIZE, "no batchSize: a Postgres source's own (5,000)");
     assert.deepEqual(registry.get('folder.orders').plan.deletes, { mode: 'none', maxDeleteFraction: 1 });
     await registry.close();
+  });
+
+  it("a stream's batch size: its own, else its source's, else 500 (an HTTP API is asked for a batch a page)", () => {
+    const options = {
+      name: 'http.items',
+      source: httpSource({ baseUrl: 'http://127.0.0.1:1', system: 'crm', path: '/items' }),
+      schema: z.object({ id: z.number() }),
+      target: postgresTarget({ url: 'postgres://postgres@127.0.0.1:5432/unused', table: 'items', key: 'id', system: 'app' }),
+      key: 'id',
+    };
+    assert.equal(DATABASE_BATCH_SIZE, 5_000);
+    assert.equal(defineStream(options).resolved.plan.batchSize, 500);
+    assert.equal(defineStream({ ...options, batchSize: 50 }).resolved.plan.batchSize, 50);
   });
 
   it('names the known streams when asked for an unknown one', async () => {

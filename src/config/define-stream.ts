@@ -138,6 +138,9 @@ export interface PartitionSetting {
   atOnce: number;
 }
 
+/** Records per batch unless the stream or its source (SourceCapabilities.batchSize) says otherwise. */
+export const DEFAULT_BATCH_SIZE = 500;
+
 /** Most key ranges one first load is split into. */
 export const MAX_PARTITIONS = 64;
 /**
@@ -188,7 +191,7 @@ const streamOptionsSchema = z.object({
   map: z.function().optional(),
   target: hasMethods('check', 'upsert', 'close'),
   key: z.union([fieldPath, z.array(fieldPath).min(1)]),
-  batchSize: z.number().int().min(1).max(100_000).default(500),
+  batchSize: z.number().int().min(1).max(100_000).optional(),
   partitions: z.union([partitionCount, z.object({ count: partitionCount, atOnce: partitionCount.optional() }).strict()]).default(1),
   deletes: z
     .union([
@@ -279,7 +282,7 @@ export function defineStream<S extends z.ZodType>(options: StreamOptions<S>): St
     plan: {
       stream: name,
       incremental: source.capabilities.incremental && deletes.mode !== 'replace',
-      batchSize: o.batchSize,
+      batchSize: o.batchSize ?? source.capabilities.batchSize ?? DEFAULT_BATCH_SIZE,
       partitions: partitionSetting(o.partitions),
       deletes,
       retry: o.retry,

@@ -83,6 +83,8 @@ export function registerSourceSuite(name: string, factory: SourceSuiteFactory): 
       const f = await fresh();
       assert.match(f.source.system, /^[A-Za-z0-9_.:-]+$/);
       for (const c of ['incremental', 'snapshot', 'lookBack'] as const) assert.equal(typeof f.source.capabilities[c], 'boolean', `capabilities.${c}`);
+      const size = f.source.capabilities.batchSize;
+      assert.ok(size === undefined || (Number.isInteger(size) && size >= 1 && size <= 100_000), `capabilities.batchSize is a stream's batch size (1–100,000), got ${String(size)}`);
       await f.source.check({ stream: 'conformance', key: f.key });
     });
 

@@ -2,7 +2,7 @@ import { ConfigurationError, errorMessage } from '../../core/errors.js';
 import { durationToMs } from '../../core/duration.js';
 import type { Cursor, RawRow } from '../../core/types.js';
 import { isKeysetCursor, lagOfKeysetCursor } from '../keyset-cursor.js';
-import type { FetchRequest, Source, SourceCapabilities, SourcePage, SourceShape } from '../source.js';
+import { DATABASE_BATCH_SIZE, type FetchRequest, type Source, type SourceCapabilities, type SourcePage, type SourceShape } from '../source.js';
 import { requireColumns, tableColumns, typedParam, type MysqlColumn } from './catalog.js';
 import { asConnectorError, isRowLevelError } from './errors.js';
 import { quoteIdent, tableName } from './identifiers.js';
@@ -91,7 +91,7 @@ class MysqlSource implements Source {
     this.table = tableName(options.table, 'source table');
     options.columns?.forEach((c) => quoteIdent(c, 'source column'));
     const cursor = options.cursor;
-    this.capabilities = { incremental: cursor !== undefined, snapshot: true, lookBack: cursor !== undefined };
+    this.capabilities = { incremental: cursor !== undefined, snapshot: true, lookBack: cursor !== undefined, batchSize: DATABASE_BATCH_SIZE };
     this.versionField = cursor?.kind === 'timestamp' || cursor?.kind === 'version' ? cursor.column : undefined;
   }
 

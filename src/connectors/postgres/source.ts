@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { ConfigurationError } from '../../core/errors.js';
 import type { Cursor, RawRow } from '../../core/types.js';
-import type { FetchRequest, PartitionPlan, Source, SourceCapabilities, SourcePage, SourceShape } from '../source.js';
+import { DATABASE_BATCH_SIZE, type FetchRequest, type PartitionPlan, type Source, type SourceCapabilities, type SourcePage, type SourceShape } from '../source.js';
 import { requireColumns, tableColumns } from './catalog.js';
 import { isKeysetCursor, lagOfKeysetCursor } from '../keyset-cursor.js';
 import { asConfigurationError } from './errors.js';
@@ -93,7 +93,7 @@ class PostgresSource implements Source {
     options.columns?.forEach((c) => quoteIdent(c, 'source column'));
     checkOptions(options);
     const cursor = options.cursor;
-    this.capabilities = { incremental: cursor !== undefined, snapshot: true, lookBack: cursor !== undefined };
+    this.capabilities = { incremental: cursor !== undefined, snapshot: true, lookBack: cursor !== undefined, batchSize: DATABASE_BATCH_SIZE };
     this.versionField = cursor?.kind === 'timestamp' || cursor?.kind === 'version' ? cursor.column : undefined;
   }
 

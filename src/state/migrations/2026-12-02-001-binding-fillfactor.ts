@@ -6,10 +6,11 @@ import { sql, type Kysely } from 'kysely';
  * Leaves a tenth of each new page of ferry_binding_keys free. An incremental
  * run rewrites the version of every binding it touches; with room on the
  * page Postgres keeps that new row version beside the old one and adds no
- * index entry (a HOT update), which halved the binding upsert of a
- * 10,000-row incremental on a 1M-binding store. Pages already written keep
- * their fill until they are rewritten; the change takes no lock beyond a
- * moment's and rewrites nothing.
+ * index entry (a HOT update). On a 1M-binding store the binding upsert of a
+ * 10,000-row incremental went from 183 to 143 ms in the benchmark (103 to
+ * 55 ms alone in psql); the bindings take about a tenth more room. Pages
+ * already written keep their fill until they are rewritten; the change
+ * rewrites nothing.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations see the schema as it was, not as the app types say
 export async function up(db: Kysely<any>): Promise<void> {
