@@ -8,7 +8,8 @@ import { sql, type Kysely } from 'kysely';
  * page Postgres keeps that new row version beside the old one and adds no
  * index entry (a HOT update). On a 1M-binding store the binding upsert of a
  * 10,000-row incremental went from 183 to 143 ms in the benchmark (103 to
- * 55 ms alone in psql); the bindings take about a tenth more room. Pages
+ * 55 ms alone in psql, at fillfactor 85); the bindings take about a tenth
+ * more room. Pages
  * already written keep their fill until they are rewritten; the change
  * rewrites nothing.
  */
