@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { CpuUsage } from './cpu-usage.js';
 import type { RunHistory } from './history.js';
 import { MiB, fmtInt, fmtMiB, fmtMs, fmtPct, fmtRatio, max, median, min, table } from './stats.js';
 import type { StrategiesResults } from './target-strategies.js';
@@ -51,6 +52,8 @@ export interface RunRecord {
   /** ferry full loads: bytes of the state store's tables and of the target table right after the run */
   stateBytes?: number;
   targetBytes?: number;
+  /** CPU seconds the run cost the machine, by process group (bench/cpu-usage.ts) */
+  cpu?: CpuUsage;
 }
 
 /** A peer as the bench found it: installed (and maybe failed while running) or not installable. */
@@ -79,6 +82,8 @@ export interface BenchResults {
   finishedAt: string;
   machine: {
     cpu: string;
+    /** logical CPUs (absent in older results) */
+    cores?: number;
     memory: string;
     kernel: string;
     node: string;
@@ -163,6 +168,87 @@ function sideBySide(results: BenchResults): string[] {
   out.push(...notRun);
   return [
     table(['tool', 'full load', 'rows/s', '× COPY', `${n(s.changed / 1000)}K-changed incremental`, 'peak RSS'], out, new Set([1, 2, 3, 4, 5])),
+  ];
+}
+
+/**
+ * CPU seconds per run by process group (runs measured since bench/cpu-usage.ts;
+ * none in older results): where a tool's wall goes on a machine whose cores
+ * it saturates, and how much of it is Postgres's own work.
+ */
+function cpuSection(results: BenchResults): string[] {
+  const s = results.settings;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const measured = (runs: RunRecord[]) => runs.filter((r): r is RunRecord & { cpu: CpuUsage } => r.cpu !== undefined);
+  const sec = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} s` : '–');
+  const groups: [string, RunRecord[]][] = [
+    ['COPY pipe, full load', pick(results, 'copy-full')],
+    ...(results.peers ?? []).map((peer): [string, RunRecord[]] => [`${peer.label}, full load`, results.runs.filter((r) => r.scenario === 'peer-full' && r.tool === peer.name)]),
+    [`ferry, full load, ${partitionsOf(pick(results, 'full'))}`, pick(results, 'full')],
+    [`ferry, full load, ${partitionsOf(pick(results, 'full-unpartitioned'))}`, pick(results, 'full-unpartitioned')],
+    [`COPY + upsert, ${n(s.changed)} changed`, pick(results, 'copy-upsert-10k')],
+    ...(results.peers ?? []).map((peer): [string, RunRecord[]] => [`${peer.label}, incremental`, results.runs.filter((r) => r.scenario === 'peer-incremental' && r.tool === peer.name)]),
+    [`ferry, incremental, ${n(s.changed)} changed`, pick(results, 'incremental')],
+    ['ferry, no-change run', pick(results, 'no-change')],
+  ];
+  const rows: string[][] = [];
+  for (const [label, all] of groups) {
+    const runs = measured(all);
+    if (!runs.length) continue;
+    const med = (f: (c: CpuUsage) => number) => median(runs.map((r) => f(r.cpu)));
+    const busy = med((c) => c.busy);
+    const wall = median(runs.map((r) => r.wallMs));
+    rows.push([
+      label,
+      fmtMs(wall),
+      sec(busy),
+      sec(med((c) => c.worker)),
+      sec(med((c) => c.postgres)),
+      sec(med((c) => c.temporal)),
+      sec(med((c) => c.busy - c.worker - c.postgres - c.temporal)),
+      runs.some((r) => r.cpu.workerThreads.main !== undefined) ? sec(med((c) => c.workerThreads.main ?? 0)) : '–',
+      `${median(runs.map((r) => r.cpu.busy / (r.wallMs / 1000))).toFixed(2)}`,
+    ]);
+  }
+  if (!rows.length) return [];
+  return [...cpuTable(rows), ...cpuFloor(results)];
+}
+
+function cpuTable(rows: string[][]): string[] {
+  return [
+    '## Where the CPU goes (all processes, from /proc)',
+    '',
+    'CPU seconds each run cost the machine (medians): busy time of all cores over the run (`/proc/stat`), and within it the ferry worker process(es), ' +
+      'every `postgres` process (backends, WAL writer, checkpointer; closed connections through the postmaster), the Temporal dev server, and the rest ' +
+      "(psql of the COPY pipe, the peers' own processes, the bench itself). The worker's main thread is where its JavaScript runs " +
+      "(activities, the pg client, and the garbage collector's share on that thread): one core at most, whatever the partitions. \"Cores busy\" is busy ÷ wall: 2.00 is both cores of this machine all the time, " +
+      'so a tool at 2.00 can only go faster by needing less CPU.',
+    '',
+    table(['run', 'wall', 'CPU busy', 'worker', 'postgres', 'temporal', 'rest', "worker's main thread", 'cores busy'], rows, new Set([1, 2, 3, 4, 5, 6, 7, 8])),
+  ];
+}
+
+/**
+ * What the CPU a full load needs allows on this machine: its busy time spread
+ * over every core is the shortest wall it could have, and Postgres's share
+ * alone bounds it even with a worker and a Temporal that cost nothing.
+ */
+function cpuFloor(results: BenchResults): string[] {
+  const cores = results.machine.cores;
+  const full = pick(results, 'full').filter((r) => r.cpu);
+  const copy = pick(results, 'copy-full').filter((r) => r.cpu);
+  if (!cores || !full.length || !copy.length) return [];
+  const busy = median(full.map((r) => r.cpu?.busy ?? Number.NaN));
+  const postgres = median(full.map((r) => r.cpu?.postgres ?? Number.NaN));
+  const copyBusy = median(copy.map((r) => r.cpu?.busy ?? Number.NaN));
+  const copyWall = median(copy.map((r) => r.wallMs)) / 1000;
+  const s = (x: number) => `${x.toFixed(1)} s`;
+  return [
+    '',
+    `**What this CPU allows on ${cores} cores.** ferry's full load (${partitionsOf(full)}) used ${s(busy)} of CPU, ${s(postgres)} of it in Postgres; ` +
+      `the COPY pipe used ${s(copyBusy)} in all. Spread over every core, that CPU takes at least ${s(busy / cores)}: ${fmtRatio(copyWall / (busy / cores))} of COPY's wall (${s(copyWall)}) at best. ` +
+      `Postgres's share alone takes at least ${s(postgres / cores)} (${fmtRatio(copyWall / (postgres / cores))} at best), however little the worker and Temporal were to cost. ` +
+      'A faster full load on this machine needs less CPU per row, in the worker and in Postgres, not more concurrency.',
   ];
 }
 
@@ -568,6 +654,13 @@ export function renderReport(results: BenchResults, notes?: string): string {
         new Set([1, 2, 3, 4, 5, 6]),
       ),
     );
+    p();
+  }
+
+  // ---------------------------------------------------------------- where the CPU goes
+  const cpu = cpuSection(results);
+  if (cpu.length) {
+    for (const line of cpu) p(line);
     p();
   }
 

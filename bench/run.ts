@@ -51,6 +51,7 @@ import type { syncStream } from '../src/workflows/sync-stream.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.js';
 import { repoRoot } from '../test/support/harness.js';
 import { copyFull, copyUpsert } from './baseline.js';
+import { startCpuMeter, type CpuUsage } from './cpu-usage.js';
 import { loadPeers, PEER_NAMES, type MissingPeer, type Peer, type PeerName } from './peers/peers.js';
 import { runHistory, type RunHistory } from './history.js';
 import { writeReport, type BenchResults, type ContentCheck, type PeerReport, type RunRecord } from './report.js';
@@ -200,6 +201,7 @@ async function ferryRun(
   const all = Array.isArray(workers) ? (workers as readonly WorkerProcess[]) : [workers as WorkerProcess];
   await checkpoint(world.db);
   const idleRss = Math.max(...(await Promise.all(all.map((w) => w.rss()))));
+  const meter = await startCpuMeter(all.map((w) => w.pid));
   const { value, memories } = await measureAll(all, async () => {
     const t0 = performance.now();
     const handle = await world.client.workflow.start<typeof syncStream>('syncStream', {
@@ -210,6 +212,7 @@ async function ferryRun(
     const summary: RunSummary = await handle.result();
     return { summary, wallMs: performance.now() - t0, firstRunId: handle.firstExecutionRunId };
   });
+  const cpu = await meter.stop();
   // the first worker's reading, or the one with the highest peak when there are several
   const memory = [...memories].sort((a, b) => b.hwm - a.hwm)[0] as MemoryReading;
   const history: RunHistory = await runHistory(world.client, STREAM, value.firstRunId);
@@ -228,6 +231,7 @@ async function ferryRun(
     sampledPeakRss: memory.sampledPeak,
     rssByDecile: memory.byDecile,
     history,
+    cpu,
     ...(partitions === undefined ? {} : { partitions }),
     ...(all.length > 1 ? { workers: all.length, workerPeakRss: memories.map((m) => m.hwm) } : {}),
     ...(scenario === 'full' || scenario === 'full-unpartitioned' || scenario === 'workers-full' ? await footprint(world, 'bench_dst') : {}),
@@ -235,16 +239,31 @@ async function ferryRun(
   log(
     `${scenario} #${rep} batch ${batchSize}: ${record.records} records, ${record.written} written in ${(record.wallMs / 1000).toFixed(2)} s ` +
       `(${Math.round(record.records / (record.wallMs / 1000))} rows/s), peak RSS ${Math.round(record.peakRss / 1048576)} MiB, ${history.events} events / ${history.executions} executions` +
-      (partitions === undefined ? '' : `, ${partitions} partition(s) asked, ${history.childWorkflows ?? 0} child workflow(s)`),
+      (partitions === undefined ? '' : `, ${partitions} partition(s) asked, ${history.childWorkflows ?? 0} child workflow(s)`) +
+      `, ${cpuText(cpu)}`,
   );
   return record;
 }
 
+/** CPU seconds of a run, for the log line. */
+const cpuText = (cpu: CpuUsage) => {
+  const threads = Object.entries(cpu.workerThreads)
+    .filter(([, seconds]) => seconds >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, seconds]) => `${name} ${seconds.toFixed(1)}`);
+  return (
+    `CPU ${cpu.busy.toFixed(1)} s busy (worker ${cpu.worker.toFixed(1)}${threads.length ? ` [${threads.join(', ')}]` : ''}, ` +
+    `postgres ${cpu.postgres.toFixed(1)}, temporal ${cpu.temporal.toFixed(1)})`
+  );
+};
+
 async function baselineRun(world: World, scenario: RunRecord['scenario'], rep: number, rows: number, work: () => Promise<{ wallMs: number; peakRss: number }>): Promise<RunRecord> {
   await checkpoint(world.db);
+  const meter = await startCpuMeter([]);
   const { wallMs, peakRss } = await work();
-  log(`${scenario} #${rep}: ${rows} rows in ${(wallMs / 1000).toFixed(2)} s (${Math.round(rows / (wallMs / 1000))} rows/s), peak RSS ${Math.round(peakRss / 1048576)} MiB`);
-  return { scenario, tool: 'copy', rep, batchSize: 0, tableRows: rows, records: rows, written: rows, batches: 0, wallMs, idleRss: 0, peakRss, sampledPeakRss: peakRss };
+  const cpu = await meter.stop();
+  log(`${scenario} #${rep}: ${rows} rows in ${(wallMs / 1000).toFixed(2)} s (${Math.round(rows / (wallMs / 1000))} rows/s), peak RSS ${Math.round(peakRss / 1048576)} MiB, ${cpuText(cpu)}`);
+  return { scenario, tool: 'copy', rep, batchSize: 0, tableRows: rows, records: rows, written: rows, batches: 0, wallMs, idleRss: 0, peakRss, sampledPeakRss: peakRss, cpu };
 }
 
 /**
@@ -252,22 +271,25 @@ async function baselineRun(world: World, scenario: RunRecord['scenario'], rep: n
  * the source and the peer's incremental run; checked against the source when `verify`.
  */
 async function peerCycle(world: World, peer: Peer, rows: number, rep: number, verify: boolean): Promise<RunRecord[]> {
-  const record = (scenario: RunRecord['scenario'], records: number, r: { wallMs: number; peakRss: number; written: number }): RunRecord => {
+  const record = async (scenario: RunRecord['scenario'], records: number, work: () => Promise<{ wallMs: number; peakRss: number; written: number }>): Promise<RunRecord> => {
+    const meter = await startCpuMeter([]);
+    const r = await work();
+    const cpu = await meter.stop();
     log(
       `${peer.name} ${scenario} #${rep}: ${records} rows (tool says ${r.written} written) in ${(r.wallMs / 1000).toFixed(2)} s ` +
-        `(${Math.round(records / (r.wallMs / 1000))} rows/s), peak RSS ${Math.round(r.peakRss / 1048576)} MiB`,
+        `(${Math.round(records / (r.wallMs / 1000))} rows/s), peak RSS ${Math.round(r.peakRss / 1048576)} MiB, ${cpuText(cpu)}`,
     );
-    return { scenario, tool: peer.name, rep, batchSize: 0, tableRows: rows, records, written: r.written, batches: 0, wallMs: r.wallMs, idleRss: 0, peakRss: r.peakRss, sampledPeakRss: r.peakRss };
+    return { scenario, tool: peer.name, rep, batchSize: 0, tableRows: rows, records, written: r.written, batches: 0, wallMs: r.wallMs, idleRss: 0, peakRss: r.peakRss, sampledPeakRss: r.peakRss, cpu };
   };
   await peer.reset(world.db.pool);
   await checkpoint(world.db);
-  const out = [record('peer-full', rows, await peer.full())];
+  const out = [await record('peer-full', rows, () => peer.full())];
   if (verify) await check(world, peer.name, 'full load', peer.relation, peer.columns);
   // as for ferry: the state autovacuum would have left before a later run
   await world.db.pool.query(`vacuum (analyze) ${peer.relation}, bench_src`);
   const changed = await changeRows(world.db.pool, 'bench_src', rows, CHANGED, rep);
   await checkpoint(world.db);
-  const inc = record('peer-incremental', changed, await peer.incremental());
+  const inc = await record('peer-incremental', changed, () => peer.incremental());
   if (inc.written !== changed) log(`warning: ${changed} rows changed but ${peer.name} says ${inc.written} written`);
   out.push(inc);
   if (verify) await check(world, peer.name, `${changed}-row incremental`, peer.relation, peer.columns);
@@ -352,6 +374,7 @@ function versions(): BenchResults['machine'] {
   };
   return {
     cpu: `${os.cpus()[0]?.model ?? '?'} × ${os.cpus().length}`,
+    cores: os.cpus().length,
     memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
     kernel: os.release(),
     node: process.version,

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 // CommonJS: its named exports are not visible to ESM, the default export is the module
 import proto from '@temporalio/proto';
+import { startCpuMeter } from '../bench/cpu-usage.js';
 import { collectHistory, runHistory, unionMs, type HistoryEvent } from '../bench/history.js';
 import { loadPeers } from '../bench/peers/peers.js';
 import { renderReport, type BenchResults, type RunRecord } from '../bench/report.js';
@@ -84,6 +85,21 @@ describe('bench harness', () => {
       assert.match(err.message, /failing child exited with 3: no such table/);
       return true;
     });
+  });
+
+  it("CPU by process group: this process's busy loop as the worker's main thread, a query's backend as Postgres (also after its connection closed)", async () => {
+    const meter = await startCpuMeter([process.pid]);
+    const spinUntil = Date.now() + 600;
+    let spins = 0;
+    while (Date.now() < spinUntil) spins += 1;
+    // psql's own connection: its backend exits before the meter stops, and still counts (through the postmaster)
+    execFileSync('psql', [db.url, '-Atc', 'select count(*) from generate_series(1, 3000000)'], { encoding: 'utf8' });
+    const cpu = await meter.stop();
+    assert.ok(spins > 0);
+    assert.ok(cpu.worker >= 0.4 && cpu.worker <= cpu.busy + 0.05, `worker ${cpu.worker} s of ${cpu.busy} s busy`);
+    assert.ok((cpu.workerThreads.main ?? 0) >= 0.4, `main thread ${JSON.stringify(cpu.workerThreads)}`);
+    assert.ok(cpu.postgres >= 0.1, `postgres ${cpu.postgres} s`);
+    assert.ok(cpu.worker + cpu.postgres + cpu.temporal <= cpu.busy + 0.3, `groups ${cpu.worker} + ${cpu.postgres} + ${cpu.temporal} within ${cpu.busy} s busy`);
   });
 
   it('a peer that cannot be installed is reported with the reason, not skipped', async () => {
@@ -268,8 +284,8 @@ describe('bench history: continue-as-new chains and child workflows', () => {
       machine: { cpu: 'x', memory: '1 GiB', kernel: 'k', node: 'v22', postgres: 'PostgreSQL 16', temporal: 't', sdk: '1', pg: '8', load: '0' },
       settings: { rows: 20_000, repeat: 1, changed: 10_000, sweep: [], sweepRows: 20_000, sweepRepeat: 1, smallRows: 5_000, batchSize: 10_000, batchChosenBy: 'test', partitions: 4 },
       runs: [
-        run('copy-full', 200, { tool: 'copy' }),
-        run('full', 750, { partitions: 4, history }),
+        run('copy-full', 200, { tool: 'copy', cpu: { busy: 0.4, idle: 0.1, worker: 0, postgres: 0.2, temporal: 0, workerThreads: {} } }),
+        run('full', 750, { partitions: 4, history, cpu: { busy: 1.4, idle: 0.1, worker: 0.8, postgres: 0.4, temporal: 0.1, workerThreads: { main: 0.7, 'node helpers': 0.1 } } }),
         run('full-unpartitioned', 1000, { partitions: 1, history: single }),
         run('incremental', 950, { history: single }),
         run('no-change', 950, { history: single }),
@@ -289,6 +305,10 @@ describe('bench history: continue-as-new chains and child workflows', () => {
     assert.match(report, /full load \(4 partitions asked, 2 loaded\) ≥ 0\.6× the COPY pipe's rows\/s \| 26,667 vs 100,000 rows\/s = 0\.27×/);
     assert.match(report, /\| `upsertBatch` \| 3 \| 740 ms \| 450 ms \| 60% \|/);
     assert.doesNotMatch(report, /Not partitioned/);
+    // CPU: busy, worker (its main thread), postgres, temporal, the rest, busy ÷ wall; runs measured without it are left out
+    assert.match(report, /\| COPY pipe, full load \| 200 ms \| 0\.4 s \| 0\.0 s \| 0\.2 s \| 0\.0 s \| 0\.2 s \| – \| 2\.00 \|/);
+    assert.match(report, /\| ferry, full load, 4 partitions asked, 2 loaded \| 750 ms \| 1\.4 s \| 0\.8 s \| 0\.4 s \| 0\.1 s \| 0\.1 s \| 0\.7 s \| 1\.87 \|/);
+    assert.doesNotMatch(report, /\| ferry, incremental/);
     const timeSection = report.slice(report.indexOf('## Where the time goes'), report.indexOf('## Machine'));
     const shares = [...timeSection.matchAll(/\| (\d+)% \|/g)].map((m) => Number(m[1]));
     assert.ok(shares.length > 10);

@@ -12,9 +12,19 @@ import type { RawStage } from './stages.js';
  * overwritten by an older, valid one.
  */
 function lastPerKey(records: StagedRecord[]): StagedRecord[] {
+  const texts = records.map((r) => (r.key ? serializeKey(r.key) : null));
   const last = new Map<string, number>();
-  records.forEach((r, i) => r.key && last.set(serializeKey(r.key), i));
-  return records.filter((r, i) => !r.key || last.get(serializeKey(r.key)) === i);
+  let keyed = 0;
+  texts.forEach((text, i) => {
+    if (text === null) return;
+    last.set(text, i);
+    keyed += 1;
+  });
+  if (last.size === keyed) return records; // no key repeats
+  return records.filter((_, i) => {
+    const text = texts[i] ?? null;
+    return text === null || last.get(text) === i;
+  });
 }
 
 export interface FetchedPage {
