@@ -5,14 +5,8 @@ import type { RawRow } from './types.js';
  * so a composite key can never collide with a differently split one.
  */
 export function serializeKey(parts: readonly string[]): string {
-  // The common key, one part JSON writes as it is, without JSON.stringify (a third of the time).
-  const [only] = parts;
-  if (parts.length === 1 && only !== undefined && !NEEDS_ESCAPE.test(only)) return `["${only}"]`;
   return JSON.stringify(parts);
 }
-
-/** Characters JSON.stringify escapes in a string: quote, backslash, controls and (lone) surrogates. */
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 export function parseKey(serialized: string): string[] {
   const parsed: unknown = JSON.parse(serialized);

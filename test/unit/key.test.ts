@@ -1,17 +1,15 @@
-// Key text (src/core/key.ts): the form bindings, dead letters and links store keys in.
+// Keys (src/core/key.ts): their text, the form bindings, dead letters and links store them in, and the field paths they are read by.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { keyOf, parseKey, serializeKey, valueAt } from '../../src/core/key.js';
 
 describe('serializeKey', () => {
-  it('writes exactly what JSON.stringify writes, whatever the parts hold', () => {
-    const parts = ['42', '', 'a"b', 'a\\b', 'tab\there', 'line\nbreak', '\u0000', '\u001f', '\u007f', 'é', '\u2028', '\ud83d\ude00', '\ud800', 'x\udfff', '["1"]'];
-    for (const part of parts) {
-      assert.equal(serializeKey([part]), JSON.stringify([part]), `part ${JSON.stringify(part)}`);
-      assert.deepEqual(parseKey(serializeKey([part])), [part]);
-    }
-    assert.equal(serializeKey(['a', 'b"c']), JSON.stringify(['a', 'b"c']));
-    assert.equal(serializeKey([]), '[]');
+  it('reads back as the same parts, whatever they hold', () => {
+    const parts = ['42', '', 'a"b', 'a\\b', 'tab\there', 'line\nbreak', '\u0000', '\u001f', 'é', '\u2028', '\ud83d\ude00', '["1"]'];
+    for (const part of parts) assert.deepEqual(parseKey(serializeKey([part])), [part], `part ${JSON.stringify(part)}`);
+    assert.deepEqual(parseKey(serializeKey(['a', 'b"c'])), ['a', 'b"c']);
+    assert.equal(serializeKey(['7']), '["7"]');
+    assert.throws(() => parseKey('[7]'), /not a serialized key/);
   });
 
   it('keeps a composite key apart from a single part holding the same text', () => {
