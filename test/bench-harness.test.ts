@@ -281,7 +281,7 @@ describe('bench history: continue-as-new chains and child workflows', () => {
     const results: BenchResults = {
       startedAt: '2026-12-01T10:00:00.000Z',
       finishedAt: '2026-12-01T10:01:00.000Z',
-      machine: { cpu: 'x', memory: '1 GiB', kernel: 'k', node: 'v22', postgres: 'PostgreSQL 16', temporal: 't', sdk: '1', pg: '8', load: '0' },
+      machine: { cpu: 'x', cores: 2, memory: '1 GiB', kernel: 'k', node: 'v22', postgres: 'PostgreSQL 16', temporal: 't', sdk: '1', pg: '8', load: '0' },
       settings: { rows: 20_000, repeat: 1, changed: 10_000, sweep: [], sweepRows: 20_000, sweepRepeat: 1, smallRows: 5_000, batchSize: 10_000, batchChosenBy: 'test', partitions: 4 },
       runs: [
         run('copy-full', 200, { tool: 'copy', cpu: { busy: 0.4, idle: 0.1, worker: 0, postgres: 0.2, temporal: 0, workerThreads: {} } }),
@@ -309,6 +309,8 @@ describe('bench history: continue-as-new chains and child workflows', () => {
     assert.match(report, /\| COPY pipe, full load \| 200 ms \| 0\.4 s \| 0\.0 s \| 0\.2 s \| 0\.0 s \| 0\.2 s \| – \| 2\.00 \|/);
     assert.match(report, /\| ferry, full load, 4 partitions asked, 2 loaded \| 750 ms \| 1\.4 s \| 0\.8 s \| 0\.4 s \| 0\.1 s \| 0\.1 s \| 0\.7 s \| 1\.87 \|/);
     assert.doesNotMatch(report, /\| ferry, incremental/);
+    // on 2 cores: 1.4 s of CPU takes at least 0.7 s (COPY's 0.2 s wall ÷ 0.7 = 0.29×); Postgres's 0.4 s at least 0.2 s (1.00×)
+    assert.match(report, /\*\*What this CPU allows on 2 cores\.\*\* ferry's full load \(4 partitions asked, 2 loaded\) used 1\.4 s of CPU, 0\.4 s of it in Postgres; the COPY pipe used 0\.4 s in all\. Spread over every core, that CPU takes at least 0\.7 s: 0\.29× of COPY's wall \(0\.2 s\) at best\. Postgres's share alone takes at least 0\.2 s \(1\.00× at best\)/);
     const timeSection = report.slice(report.indexOf('## Where the time goes'), report.indexOf('## Machine'));
     const shares = [...timeSection.matchAll(/\| (\d+)% \|/g)].map((m) => Number(m[1]));
     assert.ok(shares.length > 10);
