@@ -10,8 +10,6 @@ import { readFile, readdir } from 'node:fs/promises';
 export interface CpuUsage {
   /** the machine's busy CPU time over the run (all cores; /proc/stat), seconds */
   busy: number;
-  /** the machine's idle time over the run (all cores), seconds */
-  idle: number;
   /** the ferry worker processes (utime + stime), seconds */
   worker: number;
   /** every `postgres` process, seconds */
@@ -36,11 +34,11 @@ const TICKS_PER_SECOND = (() => {
   }
 })();
 
-/** busy and idle ticks of all cores (idle includes iowait; time stolen by the hypervisor is neither) */
-async function machineTicks(): Promise<{ busy: number; idle: number }> {
+/** busy ticks of all cores (not idle, not waiting for I/O; time stolen by the hypervisor is not counted) */
+async function machineTicks(): Promise<number> {
   const line = (await readFile('/proc/stat', 'utf8')).split('\n', 1)[0] ?? '';
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0] = line.split(/\s+/).slice(1).map(Number);
-  return { busy: user + nice + system + irq + softirq, idle: idle + iowait };
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = line.split(/\s+/).slice(1).map(Number);
+  return user + nice + system + irq + softirq;
 }
 
 interface ProcessTicks {
@@ -132,8 +130,7 @@ export async function startCpuMeter(workerPids: readonly number[]): Promise<CpuM
       }
       const s = (ticks: number) => ticks / TICKS_PER_SECOND;
       return {
-        busy: s(machine1.busy - machine0.busy),
-        idle: s(machine1.idle - machine0.idle),
+        busy: s(machine1 - machine0),
         worker: s(group.worker),
         postgres: s(group.postgres),
         temporal: s(group.temporal),

@@ -171,6 +171,9 @@ function sideBySide(results: BenchResults): string[] {
   ];
 }
 
+/** The runs that recorded their CPU (none in results from before bench/cpu-usage.ts). */
+const measured = (runs: RunRecord[]) => runs.filter((r): r is RunRecord & { cpu: CpuUsage } => r.cpu !== undefined);
+
 /**
  * CPU seconds per run by process group (runs measured since bench/cpu-usage.ts;
  * none in older results): where a tool's wall goes on a machine whose cores
@@ -179,7 +182,6 @@ function sideBySide(results: BenchResults): string[] {
 function cpuSection(results: BenchResults): string[] {
   const s = results.settings;
   const n = (x: number) => x.toLocaleString('en-US');
-  const measured = (runs: RunRecord[]) => runs.filter((r): r is RunRecord & { cpu: CpuUsage } => r.cpu !== undefined);
   const sec = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} s` : '–');
   const groups: [string, RunRecord[]][] = [
     ['COPY pipe, full load', pick(results, 'copy-full')],
@@ -235,12 +237,12 @@ function cpuTable(rows: string[][]): string[] {
  */
 function cpuFloor(results: BenchResults): string[] {
   const cores = results.machine.cores;
-  const full = pick(results, 'full').filter((r) => r.cpu);
-  const copy = pick(results, 'copy-full').filter((r) => r.cpu);
+  const full = measured(pick(results, 'full'));
+  const copy = measured(pick(results, 'copy-full'));
   if (!cores || !full.length || !copy.length) return [];
-  const busy = median(full.map((r) => r.cpu?.busy ?? Number.NaN));
-  const postgres = median(full.map((r) => r.cpu?.postgres ?? Number.NaN));
-  const copyBusy = median(copy.map((r) => r.cpu?.busy ?? Number.NaN));
+  const busy = median(full.map((r) => r.cpu.busy));
+  const postgres = median(full.map((r) => r.cpu.postgres));
+  const copyBusy = median(copy.map((r) => r.cpu.busy));
   const copyWall = median(copy.map((r) => r.wallMs)) / 1000;
   const s = (x: number) => `${x.toFixed(1)} s`;
   return [

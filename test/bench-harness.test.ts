@@ -289,8 +289,8 @@ describe('bench history: continue-as-new chains and child workflows', () => {
       machine: { cpu: 'x', cores: 2, memory: '1 GiB', kernel: 'k', node: 'v22', postgres: 'PostgreSQL 16', temporal: 't', sdk: '1', pg: '8', load: '0' },
       settings: { rows: 20_000, repeat: 1, changed: 10_000, sweep: [], sweepRows: 20_000, sweepRepeat: 1, smallRows: 5_000, batchSize: 10_000, batchChosenBy: 'test', partitions: 4 },
       runs: [
-        run('copy-full', 200, { tool: 'copy', cpu: { busy: 0.4, idle: 0.1, worker: 0, postgres: 0.2, temporal: 0, workerThreads: {} } }),
-        run('full', 750, { partitions: 4, history, cpu: { busy: 1.4, idle: 0.1, worker: 0.8, postgres: 0.4, temporal: 0.1, workerThreads: { main: 0.7, 'node helpers': 0.1 } } }),
+        run('copy-full', 200, { tool: 'copy', cpu: { busy: 0.4, worker: 0, postgres: 0.2, temporal: 0, workerThreads: {} } }),
+        run('full', 750, { partitions: 4, history, cpu: { busy: 1.4, worker: 0.8, postgres: 0.4, temporal: 0.1, workerThreads: { main: 0.7, 'node helpers': 0.1 } } }),
         run('full-unpartitioned', 1000, { partitions: 1, history: single }),
         run('incremental', 950, { history: single }),
         run('no-change', 950, { history: single }),
